@@ -1,0 +1,219 @@
+//! The model bundle: what `scripts/export.py` writes and the compiler reads.
+//!
+//! A bundle is a folder with `model.json` (schema `mlcalyx.bundle`, version 1), quantized weights as
+//! integer `.npy` files and golden tensors. The format is specified in `docs/ir.md`.
+
+mod npy;
+
+use crate::error::{Error, Result};
+use crate::numerics::FixedFormat;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+pub use npy::read_int_tensor;
+
+pub const SCHEMA: &str = "mlcalyx.bundle";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Model {
+    pub schema: String,
+    pub version: u32,
+    pub model: ModelInfo,
+    pub tensors: Vec<Tensor>,
+    pub nodes: Vec<Node>,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    pub golden: Golden,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelInfo {
+    pub name: String,
+    pub source: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Input,
+    Weight,
+    Activation,
+    Output,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tensor {
+    pub name: String,
+    pub role: Role,
+    pub shape: Vec<usize>,
+    pub format: FixedFormat,
+    /// Bundle-relative `.npy` file with the quantized values (weights only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file: Option<String>,
+}
+
+impl Tensor {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Node {
+    pub name: String,
+    pub op: String,
+    pub inputs: Vec<String>,
+    pub outputs: Vec<String>,
+    #[serde(default)]
+    pub attrs: BTreeMap<String, serde_json::Value>,
+    #[serde(default)]
+    pub source: Option<Source>,
+}
+
+/// Where a node came from in the user's PyTorch model.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Source {
+    #[serde(default)]
+    pub module: Option<String>,
+    #[serde(default, rename = "type")]
+    pub module_type: Option<String>,
+    #[serde(default)]
+    pub location: Option<String>,
+}
+
+impl std::fmt::Display for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts = Vec::new();
+        match (&self.module, &self.module_type) {
+            (Some(m), Some(t)) if !m.is_empty() => parts.push(format!("{m} ({t})")),
+            (Some(m), _) if !m.is_empty() => parts.push(m.clone()),
+            (_, Some(t)) => parts.push(t.clone()),
+            _ => {}
+        }
+        if let Some(loc) = &self.location {
+            parts.push(format!("at {loc}"));
+        }
+        write!(f, "{}", parts.join(" "))
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Golden {
+    pub inputs: BTreeMap<String, GoldenFiles>,
+    pub outputs: BTreeMap<String, GoldenFiles>,
+}
+
+/// A golden tensor: its fixed-point values (bit-exact target) and its float values.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GoldenFiles {
+    pub fixed: String,
+    pub float: String,
+}
+
+/// A loaded bundle: the parsed `model.json` and the folder it lives in.
+#[derive(Debug, Clone)]
+pub struct Bundle {
+    pub dir: PathBuf,
+    pub model: Model,
+}
+
+impl Bundle {
+    /// Reads and checks `DIR/model.json`: schema, version, and that every file it names exists.
+    /// Shapes and graph structure are checked later, by `ir::graph` validation.
+    pub fn load(dir: &Path) -> Result<Bundle> {
+        let json_path = dir.join("model.json");
+        let text = std::fs::read_to_string(&json_path).map_err(|e| Error::Bundle {
+            path: json_path.clone(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let model: Model = serde_json::from_str(&text).map_err(|e| Error::Bundle {
+            path: json_path.clone(),
+            message: format!("malformed model.json: {e}"),
+        })?;
+        if model.schema != SCHEMA {
+            return Err(Error::Bundle {
+                path: json_path,
+                message: format!("schema is '{}', expected '{SCHEMA}'", model.schema),
+            });
+        }
+        if model.version != VERSION {
+            return Err(Error::Bundle {
+                path: json_path,
+                message: format!(
+                    "version {} is not supported (this mlcalyx reads version {VERSION})",
+                    model.version
+                ),
+            });
+        }
+        let bundle = Bundle {
+            dir: dir.to_path_buf(),
+            model,
+        };
+        bundle.check_files()?;
+        Ok(bundle)
+    }
+
+    /// Absolute path of a bundle-relative file.
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.dir.join(relative)
+    }
+
+    pub fn tensor(&self, name: &str) -> Option<&Tensor> {
+        self.model.tensors.iter().find(|t| t.name == name)
+    }
+
+    /// Reads a weight tensor's quantized values, checking dtype and shape against its declaration.
+    pub fn weight_values(&self, tensor: &Tensor) -> Result<Vec<i64>> {
+        let file = tensor
+            .file
+            .as_deref()
+            .ok_or_else(|| Error::tensor(&tensor.name, "weight has no file"))?;
+        read_int_tensor(&self.path(file), &tensor.shape)
+            .map_err(|message| Error::tensor(&tensor.name, message))
+    }
+
+    fn check_files(&self) -> Result<()> {
+        for t in &self.model.tensors {
+            match (t.role, &t.file) {
+                (Role::Weight, None) => {
+                    return Err(Error::tensor(&t.name, "weight tensor names no file"))
+                }
+                (Role::Weight, Some(_)) => {
+                    // Reading checks existence, dtype and shape up front, so a broken weight file
+                    // is reported at compile time rather than at simulation.
+                    self.weight_values(t)?;
+                }
+                _ => {}
+            }
+        }
+        let golden = self
+            .model
+            .golden
+            .inputs
+            .iter()
+            .chain(&self.model.golden.outputs);
+        for (name, files) in golden {
+            for f in [&files.fixed, &files.float] {
+                if !self.path(f).is_file() {
+                    return Err(Error::tensor(
+                        name,
+                        format!("golden file {} is missing", self.path(f).display()),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

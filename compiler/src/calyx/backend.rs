@@ -1,0 +1,75 @@
+//! Runs the real Calyx compiler (crates.io `calyx-*` 0.7.1) on our `.futil`: parse, the default
+//! pass pipeline (`all`), and the Verilog back end.
+
+use crate::error::{Error, Result};
+use calyx_backend::{Backend, VerilogBackend};
+use calyx_frontend::Workspace;
+use calyx_opt::pass_manager::PassManager;
+use calyx_utils::OutputFile;
+use std::path::Path;
+
+const OUR_PRIMITIVES_FUTIL: &str = include_str!("../../primitives/mlcalyx.futil");
+const OUR_PRIMITIVES_SV: &str = include_str!("../../primitives/mlcalyx.sv");
+
+/// Compiles Calyx program text to SystemVerilog (synthesis mode: no `$readmemh` file I/O; a host
+/// loads memories directly). Scratch files live in a temporary folder removed on return.
+pub fn futil_to_verilog(futil: &str) -> Result<String> {
+    let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let lib = scratch.path().join("lib");
+    write_library(&lib)?;
+    let program = scratch.path().join("model.futil");
+    write(&program, futil)?;
+
+    let calyx = |e: calyx_utils::Error| Error::Calyx(format!("{e:?}"));
+    let ws = Workspace::construct(&Some(program), &lib).map_err(calyx)?;
+    let mut ctx = calyx_ir::from_ast::ast_to_ir(ws).map_err(calyx)?;
+    ctx.bc = calyx_ir::BackendConf {
+        synthesis_mode: true,
+        enable_verification: false,
+        flat_assign: true,
+        emit_primitive_extmodules: false,
+    };
+    let pm = PassManager::default_passes().map_err(calyx)?;
+    pm.execute_plan(&mut ctx, &["all".to_string()], &[], false)
+        .map_err(calyx)?;
+
+    // `OutputFile::File` truncates on every write phase, so the linked primitives and the design
+    // are written to two files and joined here.
+    let prims_path = scratch.path().join("primitives.sv");
+    let design_path = scratch.path().join("design.sv");
+    VerilogBackend::validate(&ctx).map_err(calyx)?;
+    VerilogBackend::link_externs(&ctx, &mut OutputFile::File(prims_path.clone())).map_err(calyx)?;
+    VerilogBackend::emit(&ctx, &mut OutputFile::File(design_path.clone())).map_err(calyx)?;
+    let mut sv = read(&prims_path)?;
+    sv.push_str(&read(&design_path)?);
+    if !sv.contains("module std_reg") || !sv.contains("module main") {
+        return Err(Error::Calyx(
+            "the Verilog output lacks the linked primitives or the main module".into(),
+        ));
+    }
+    Ok(sv)
+}
+
+/// Writes Calyx's standard library (embedded in `calyx-stdlib`) and our primitives to `lib`.
+fn write_library(lib: &Path) -> Result<()> {
+    for (_, files) in calyx_stdlib::KNOWN_LIBS {
+        for (loc, src) in files {
+            write(&lib.join("primitives").join(loc), src)?;
+        }
+    }
+    let (loc, src) = calyx_stdlib::COMPILE_LIB;
+    write(&lib.join(loc), src)?;
+    write(&lib.join("mlcalyx.futil"), OUR_PRIMITIVES_FUTIL)?;
+    write(&lib.join("mlcalyx.sv"), OUR_PRIMITIVES_SV)
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+    }
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|e| Error::io(path, e))
+}

@@ -1,0 +1,53 @@
+//! Compiler errors. Each names the place it arose: the bundle file, the tensor, or the node with
+//! the PyTorch module and source line it came from.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The bundle itself is unreadable or malformed.
+    #[error("bundle {}: {message}", path.display())]
+    Bundle { path: PathBuf, message: String },
+    /// A tensor declaration is inconsistent (shape, format, file).
+    #[error("tensor '{tensor}': {message}")]
+    Tensor { tensor: String, message: String },
+    /// A graph node cannot be compiled.
+    #[error("node '{node}' ({op}{origin}): {message}")]
+    Node {
+        node: String,
+        op: String,
+        /// ", from fc1 (Linear) at mlp.py:21" or empty.
+        origin: String,
+        message: String,
+    },
+    /// A request the compiler cannot honour yet.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The Calyx compiler rejected the generated program (a bug in mlcalyx).
+    #[error("Calyx compilation failed (this is an mlcalyx bug, please report it): {0}")]
+    Calyx(String),
+    /// Writing artifacts failed.
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn tensor(tensor: &str, message: impl Into<String>) -> Error {
+        Error::Tensor {
+            tensor: tensor.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+pub type Result<T> = std::result::Result<T, Error>;

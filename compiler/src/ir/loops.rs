@@ -1,0 +1,213 @@
+//! The loop IR: kernels of loop nests over flat memories.
+//!
+//! Every tensor lives in a [`Memory`] holding its elements row-major (a reshape shares its input's
+//! memory). Every index is an [`Affine`] expression of the enclosing loop variables, so later passes
+//! can reason about which element each access touches. Its text form (the `Display` impls) is what
+//! `docs/ir.md` and the snapshot tests show:
+//!
+//! ```text
+//! kernel fc1 (linear; fc1 (Linear) at mlp.py:21)
+//!   for i0 in 0..64 {
+//!     acc0 = fc1_bias[i0] << 8
+//!     for i1 in 0..16 {
+//!       acc0 += x[i1] * fc1_weight[16*i0 + i1]
+//!     }
+//!     linear[i0] = requant(acc0 >> 8)
+//!   }
+//! ```
+
+use crate::bundle::Role;
+use crate::numerics::FixedFormat;
+use std::fmt;
+
+/// Index of a memory in [`Program::memories`].
+pub type MemId = usize;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub memories: Vec<Memory>,
+    pub kernels: Vec<Kernel>,
+}
+
+/// A flat buffer of `len` words in one fixed-point format.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Memory {
+    /// A valid Calyx identifier, unique in the program.
+    pub name: String,
+    /// The bundle tensors stored here (more than one when reshapes alias it).
+    pub tensors: Vec<String>,
+    pub role: Role,
+    /// Shape of the tensor that defines the memory (documentation; accesses are flat).
+    pub shape: Vec<usize>,
+    pub len: usize,
+    pub format: FixedFormat,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Kernel {
+    pub name: String,
+    /// The graph op it implements and where that op came from.
+    pub origin: String,
+    pub body: Vec<Stmt>,
+}
+
+/// A loop variable, numbered within its kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Var(pub usize);
+
+/// A 48-bit accumulator register, numbered within its kernel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Acc(pub usize);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stmt {
+    /// `for var in 0..extent { body }`, executed in order.
+    For {
+        var: Var,
+        extent: usize,
+        body: Vec<Stmt>,
+    },
+    /// `acc = bias << shift`, or `acc = 0` without a bias.
+    InitAcc {
+        acc: Acc,
+        bias: Option<(Access, u32)>,
+    },
+    /// `acc += a * b` with the exact product.
+    Mac { acc: Acc, a: Access, b: Access },
+    /// `dst = requant(acc >> shift)`: round half up, saturate into `dst`'s format.
+    Requant { dst: Access, acc: Acc, shift: u32 },
+    /// `dst = op(args)`, elementwise.
+    Map {
+        dst: Access,
+        op: MapOp,
+        args: Vec<Access>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MapOp {
+    Relu,
+    SaturatingAdd,
+}
+
+/// One element of a memory: `mem[offset]`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Access {
+    pub mem: MemId,
+    pub offset: Affine,
+}
+
+/// `constant + sum(coefficient * var)`, with non-negative coefficients.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct Affine {
+    pub terms: Vec<(Var, usize)>,
+    pub constant: usize,
+}
+
+impl Affine {
+    pub fn constant(c: usize) -> Affine {
+        Affine {
+            terms: Vec::new(),
+            constant: c,
+        }
+    }
+
+    /// `stride * var + self` (a zero stride adds nothing).
+    pub fn plus(mut self, var: Var, stride: usize) -> Affine {
+        if stride != 0 {
+            self.terms.push((var, stride));
+        }
+        self
+    }
+}
+
+impl fmt::Display for Affine {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut parts: Vec<String> = self
+            .terms
+            .iter()
+            .map(|(v, c)| {
+                if *c == 1 {
+                    format!("i{}", v.0)
+                } else {
+                    format!("{c}*i{}", v.0)
+                }
+            })
+            .collect();
+        if self.constant != 0 || parts.is_empty() {
+            parts.push(self.constant.to_string());
+        }
+        write!(f, "{}", parts.join(" + "))
+    }
+}
+
+impl Program {
+    fn access(&self, a: &Access) -> String {
+        format!("{}[{}]", self.memories[a.mem].name, a.offset)
+    }
+
+    fn write_stmt(&self, f: &mut fmt::Formatter<'_>, s: &Stmt, depth: usize) -> fmt::Result {
+        let pad = "  ".repeat(depth);
+        match s {
+            Stmt::For { var, extent, body } => {
+                writeln!(f, "{pad}for i{} in 0..{extent} {{", var.0)?;
+                for s in body {
+                    self.write_stmt(f, s, depth + 1)?;
+                }
+                writeln!(f, "{pad}}}")
+            }
+            Stmt::InitAcc { acc, bias: None } => writeln!(f, "{pad}acc{} = 0", acc.0),
+            Stmt::InitAcc {
+                acc,
+                bias: Some((b, shift)),
+            } => writeln!(f, "{pad}acc{} = {} << {shift}", acc.0, self.access(b)),
+            Stmt::Mac { acc, a, b } => writeln!(
+                f,
+                "{pad}acc{} += {} * {}",
+                acc.0,
+                self.access(a),
+                self.access(b)
+            ),
+            Stmt::Requant { dst, acc, shift } => writeln!(
+                f,
+                "{pad}{} = requant(acc{} >> {shift})",
+                self.access(dst),
+                acc.0
+            ),
+            Stmt::Map { dst, op, args } => {
+                let args: Vec<String> = args.iter().map(|a| self.access(a)).collect();
+                let op = match op {
+                    MapOp::Relu => "relu",
+                    MapOp::SaturatingAdd => "sat_add",
+                };
+                writeln!(f, "{pad}{} = {op}({})", self.access(dst), args.join(", "))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Program {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "program {}", self.name)?;
+        for m in &self.memories {
+            writeln!(
+                f,
+                "  memory {}: {} x {} ({:?}; tensors {}; shape {:?})",
+                m.name,
+                m.len,
+                m.format,
+                m.role,
+                m.tensors.join(", "),
+                m.shape
+            )?;
+        }
+        for k in &self.kernels {
+            writeln!(f, "kernel {} ({})", k.name, k.origin)?;
+            for s in &k.body {
+                self.write_stmt(f, s, 1)?;
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,105 @@
+//! # mlcalyx-compiler
+//!
+//! Model bundle in; Calyx (`model.futil`), SystemVerilog (`model.sv`) and `manifest.json` out.
+//!
+//! ```text
+//! bundle/ (model.json + .npy)      front: parse and check files            bundle
+//!   -> ir::graph::Graph            validate shapes, formats, numerics      ir::graph
+//!   -> ir::loops::Program          passes::lower_graph                     ir::loops, passes
+//!   -> Calyx text                  calyx::emit_futil                       calyx
+//!   -> SystemVerilog               the Calyx crates: default passes,       calyx::futil_to_verilog
+//!                                  Verilog back end
+//! ```
+//!
+//! The compiler knows nothing of simulators: `manifest.json` tells any host which memories to load
+//! and read. Number formats and their arithmetic are in [`numerics`] (spec: `docs/numerics.md`).
+
+pub mod bundle;
+pub mod calyx;
+pub mod error;
+pub mod ir;
+pub mod manifest;
+pub mod numerics;
+pub mod passes;
+
+use error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+pub use bundle::Bundle;
+pub use manifest::Manifest;
+
+/// What the user chose for this compilation.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Memory banking factor. Only 1 (no banking) is implemented so far.
+    pub banking: u32,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { banking: 1 }
+    }
+}
+
+/// Everything one compilation produces, in memory.
+#[derive(Debug, Clone)]
+pub struct Artifacts {
+    /// The loop IR in its text form.
+    pub loops: String,
+    pub futil: String,
+    pub verilog: String,
+    pub manifest: Manifest,
+}
+
+/// Compiles a loaded bundle.
+pub fn compile(bundle: &Bundle, options: &Options) -> Result<Artifacts> {
+    if options.banking != 1 {
+        return Err(Error::Unsupported(format!(
+            "banking factor {} requested, but memory banking is not implemented yet: only 1 is accepted",
+            options.banking
+        )));
+    }
+    let graph = ir::graph::Graph::from_bundle(bundle)?;
+    let program = passes::lower_graph::lower_graph(&graph);
+    let futil = calyx::emit_futil(&program);
+    let verilog = calyx::futil_to_verilog(&futil)?;
+    Ok(Artifacts {
+        loops: program.to_string(),
+        futil,
+        verilog,
+        manifest: Manifest::new(&program, options.banking),
+    })
+}
+
+impl Artifacts {
+    pub const FUTIL: &'static str = "model.futil";
+    pub const VERILOG: &'static str = "model.sv";
+    pub const MANIFEST: &'static str = "manifest.json";
+    pub const LOOPS: &'static str = "loops.txt";
+
+    /// Writes the artifacts into `out` (created if missing). On failure, the files written so far
+    /// are removed again, so `out` never holds a partial set.
+    pub fn write_to(&self, out: &Path) -> Result<Vec<PathBuf>> {
+        std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+        let manifest = serde_json::to_string_pretty(&self.manifest)
+            .map_err(|e| Error::Calyx(format!("manifest serialization: {e}")))?;
+        let files = [
+            (Self::LOOPS, self.loops.as_str()),
+            (Self::FUTIL, self.futil.as_str()),
+            (Self::VERILOG, self.verilog.as_str()),
+            (Self::MANIFEST, manifest.as_str()),
+        ];
+        let mut written = Vec::new();
+        for (name, text) in files {
+            let path = out.join(name);
+            if let Err(e) = std::fs::write(&path, text) {
+                for p in &written {
+                    let _ = std::fs::remove_file(p);
+                }
+                return Err(Error::io(path, e));
+            }
+            written.push(path);
+        }
+        Ok(written)
+    }
+}

@@ -1,0 +1,87 @@
+//! `manifest.json`: what a host needs to drive the generated design, and nothing about how it was
+//! made. The harness reads it to load memories and read results.
+
+use crate::bundle::Role;
+use crate::ir::loops::Program;
+use crate::numerics::FixedFormat;
+use serde::{Deserialize, Serialize};
+
+pub const SCHEMA: &str = "mlcalyx.manifest";
+pub const VERSION: u32 = 1;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub schema: String,
+    pub version: u32,
+    pub model: String,
+    /// The banking factor the design was compiled for.
+    pub banking: u32,
+    pub top: Top,
+    pub memories: Vec<MemoryEntry>,
+}
+
+/// The top module's handshake: hold `reset`, raise `go`, wait for `done`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Top {
+    pub module: String,
+    pub clock: String,
+    pub reset: String,
+    pub go: String,
+    pub done: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemoryEntry {
+    /// The Calyx cell name.
+    pub name: String,
+    /// Hierarchical instance path below the top, e.g. `main.x`.
+    pub instance: String,
+    pub role: Role,
+    /// Bundle tensors stored in this memory, row-major from word 0.
+    pub tensors: Vec<String>,
+    pub shape: Vec<usize>,
+    /// Number of words.
+    pub depth: usize,
+    /// Bits per word.
+    pub width: u32,
+    pub format: FixedFormat,
+}
+
+impl Manifest {
+    pub fn new(program: &Program, banking: u32) -> Manifest {
+        Manifest {
+            schema: SCHEMA.into(),
+            version: VERSION,
+            model: program.name.clone(),
+            banking,
+            top: Top {
+                module: "main".into(),
+                clock: "clk".into(),
+                reset: "reset".into(),
+                go: "go".into(),
+                done: "done".into(),
+            },
+            memories: program
+                .memories
+                .iter()
+                .map(|m| MemoryEntry {
+                    name: m.name.clone(),
+                    instance: format!("main.{}", m.name),
+                    role: m.role,
+                    tensors: m.tensors.clone(),
+                    shape: m.shape.clone(),
+                    depth: m.len,
+                    width: m.format.width,
+                    format: m.format,
+                })
+                .collect(),
+        }
+    }
+
+    /// The memory that holds `tensor`.
+    pub fn memory_of(&self, tensor: &str) -> Option<&MemoryEntry> {
+        self.memories
+            .iter()
+            .find(|m| m.tensors.iter().any(|t| t == tensor))
+    }
+}

@@ -1,0 +1,11 @@
+//! # mlcalyx-harness
+//!
+//! The one crate that sees every stage: PyTorch model file -> bundle (`scripts/export.py`) ->
+//! compiler -> Verilator (`mlcalyx-sim`) -> comparison with the golden tensors (`mlcalyx-golden`)
+//! -> cycle counts, per banking factor. The `mlcalyx` binary is its command line.
+
+pub mod pipeline;
+pub mod python;
+pub mod report;
+
+pub use pipeline::{run_bundle, RunResult, RunSettings};

@@ -1,0 +1,161 @@
+//! The `mlcalyx` command line.
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use mlcalyx_compiler::{compile, Bundle, Options};
+use mlcalyx_harness::{python, report, run_bundle, RunSettings};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "mlcalyx",
+    version,
+    about = "PyTorch models to verified Calyx/SystemVerilog accelerators"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Export (for a .py model file), compile, simulate with Verilator, compare, count cycles.
+    Run {
+        /// A model file defining build(), or an exported bundle folder.
+        model: PathBuf,
+        /// Banking factors, comma separated. Only 1 is implemented so far.
+        #[arg(long, default_value = "1")]
+        banking: String,
+        /// Print the results as a JSON array on stdout.
+        #[arg(long)]
+        json: bool,
+        /// Keep every artifact here (default: a temporary folder, removed afterwards).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Largest accepted |simulated - float PyTorch| error, in real units.
+        #[arg(long, default_value_t = RunSettings::default().tolerance)]
+        tolerance: f64,
+        /// Stop a simulation that runs longer than this.
+        #[arg(long, default_value_t = RunSettings::default().max_cycles)]
+        max_cycles: u64,
+    },
+    /// Compile a bundle into OUT: model.futil, model.sv, manifest.json, loops.txt.
+    Compile {
+        bundle: PathBuf,
+        #[arg(short, long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 1)]
+        banking: u32,
+    },
+    /// Export a PyTorch model file into a bundle folder.
+    Export { model: PathBuf, out: PathBuf },
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("mlcalyx: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn parse_banking(text: &str) -> Result<Vec<u32>> {
+    let mut factors = Vec::new();
+    for part in text.split(',') {
+        let f: u32 = part
+            .trim()
+            .parse()
+            .with_context(|| format!("--banking: '{part}' is not a positive whole number"))?;
+        if f != 1 {
+            bail!(
+                "--banking {f}: memory banking is not implemented yet; only factor 1 is accepted"
+            );
+        }
+        factors.push(f);
+    }
+    Ok(factors)
+}
+
+fn real_main() -> Result<bool> {
+    match Cli::parse().command {
+        Command::Export { model, out } => {
+            python::export(&model, &out)?;
+            println!("exported {} -> {}", model.display(), out.display());
+            Ok(true)
+        }
+        Command::Compile {
+            bundle,
+            out,
+            banking,
+        } => {
+            parse_banking(&banking.to_string())?;
+            let bundle = Bundle::load(&bundle)?;
+            let artifacts = compile(&bundle, &Options { banking })?;
+            for path in artifacts.write_to(&out)? {
+                println!("wrote {}", path.display());
+            }
+            Ok(true)
+        }
+        Command::Run {
+            model,
+            banking,
+            json,
+            out,
+            tolerance,
+            max_cycles,
+        } => {
+            let factors = parse_banking(&banking)?;
+            let verilator = mlcalyx_sim::Verilator::find()?;
+            let scratch;
+            let out = match out {
+                Some(dir) => dir,
+                None => {
+                    scratch = tempfile::tempdir().context("creating a temporary folder")?;
+                    scratch.path().to_path_buf()
+                }
+            };
+            let bundle_dir = bundle_for(&model, &out)?;
+            let bundle = Bundle::load(&bundle_dir)?;
+            let settings = RunSettings {
+                tolerance,
+                max_cycles,
+            };
+            let mut results = Vec::new();
+            for f in factors {
+                let dir = out.join(format!("banking-{f}"));
+                results.push(run_bundle(&bundle, f, &dir, &verilator, &settings));
+                // A failed compile leaves nothing behind in its folder.
+                if results.last().is_some_and(|r| r.cycles.is_none()) {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
+            }
+            if json {
+                println!("{}", report::json(&results));
+            } else {
+                print!("{}", report::table(&results));
+            }
+            Ok(results.iter().all(|r| r.ok()))
+        }
+    }
+}
+
+/// A bundle folder for `model`: itself if it is one, else the export of the model file into
+/// `out/bundle`.
+fn bundle_for(model: &Path, out: &Path) -> Result<PathBuf> {
+    if model.is_dir() {
+        return Ok(model.to_path_buf());
+    }
+    if model.extension().is_some_and(|e| e == "py") {
+        let dir = out.join("bundle");
+        python::export(model, &dir)?;
+        return Ok(dir);
+    }
+    bail!(
+        "{} is neither a model file (.py) nor a bundle folder",
+        model.display()
+    )
+}

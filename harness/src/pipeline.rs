@@ -1,0 +1,178 @@
+//! One model, one banking factor: compile -> build with Verilator -> drive with the golden
+//! inputs -> compare -> cycles.
+
+use anyhow::{anyhow, Context, Result};
+use mlcalyx_compiler::bundle::Role;
+use mlcalyx_compiler::{compile, Artifacts, Bundle, Manifest, Options};
+use mlcalyx_golden::{compare, Comparison, Golden};
+use mlcalyx_sim::{Instance, Verilator};
+use serde::Serialize;
+use std::path::Path;
+use std::time::Instant;
+
+/// Settings shared by every run.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Largest accepted |simulated - float PyTorch| in real units.
+    pub tolerance: f64,
+    /// A simulation still running after this many cycles is stopped and reported.
+    pub max_cycles: u64,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        RunSettings {
+            tolerance: 0.05,
+            max_cycles: 500_000_000,
+        }
+    }
+}
+
+/// The outcome of one (model, banking factor) run: one row of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    pub model: String,
+    pub banking: u32,
+    /// "ok", "mismatch" or "error".
+    pub status: String,
+    pub cycles: Option<u64>,
+    pub bit_exact: bool,
+    /// Largest |simulated - float PyTorch| over all outputs, in real units.
+    pub max_abs_err: Option<f64>,
+    pub within_tolerance: Option<bool>,
+    pub compile_ms: Option<f64>,
+    pub verilator_build_ms: Option<f64>,
+    pub simulate_ms: Option<f64>,
+    pub outputs: Vec<Comparison>,
+    pub error: Option<String>,
+}
+
+impl RunResult {
+    fn failed(model: &str, banking: u32, error: &anyhow::Error) -> RunResult {
+        RunResult {
+            model: model.to_string(),
+            banking,
+            status: "error".into(),
+            cycles: None,
+            bit_exact: false,
+            max_abs_err: None,
+            within_tolerance: None,
+            compile_ms: None,
+            verilator_build_ms: None,
+            simulate_ms: None,
+            outputs: Vec::new(),
+            error: Some(format!("{error:#}")),
+        }
+    }
+
+    pub fn ok(&self) -> bool {
+        self.status == "ok"
+    }
+}
+
+/// Runs a bundle at one banking factor, keeping artifacts in `work_dir`. Never panics on bad
+/// input: failures become a row with status "error".
+pub fn run_bundle(
+    bundle: &Bundle,
+    banking: u32,
+    work_dir: &Path,
+    verilator: &Verilator,
+    settings: &RunSettings,
+) -> RunResult {
+    let name = bundle.model.model.name.clone();
+    run(bundle, banking, work_dir, verilator, settings)
+        .unwrap_or_else(|e| RunResult::failed(&name, banking, &e))
+}
+
+fn ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1e3
+}
+
+fn run(
+    bundle: &Bundle,
+    banking: u32,
+    work_dir: &Path,
+    verilator: &Verilator,
+    settings: &RunSettings,
+) -> Result<RunResult> {
+    let golden = Golden::load(bundle)?;
+    let t = Instant::now();
+    let artifacts = compile(bundle, &Options { banking })?;
+    let compile_ms = ms(t);
+    artifacts.write_to(work_dir)?;
+
+    let t = Instant::now();
+    let model = verilator
+        .build(
+            &work_dir.join(Artifacts::VERILOG),
+            "main",
+            &work_dir.join("verilator"),
+        )
+        .context("building the design with Verilator")?;
+    let verilator_build_ms = ms(t);
+
+    let t = Instant::now();
+    let mut sim = model.instantiate()?;
+    load_memories(&mut sim, bundle, &golden, &artifacts.manifest)?;
+    sim.reset(2)?;
+    let cycles = sim.run(settings.max_cycles)?;
+    let mut outputs = Vec::new();
+    for expected in &golden.outputs {
+        let mem = artifacts
+            .manifest
+            .memory_of(&expected.fixed.name)
+            .ok_or_else(|| anyhow!("no memory holds output '{}'", expected.fixed.name))?;
+        let words = sim.read_memory(&mem.instance)?;
+        let values: Vec<i64> = words.iter().map(|&w| mem.format.from_bits(w)).collect();
+        outputs.push(compare(expected, &values, settings.tolerance));
+    }
+    let simulate_ms = ms(t);
+
+    let bit_exact = outputs.iter().all(|c| c.bit_exact);
+    Ok(RunResult {
+        model: bundle.model.model.name.clone(),
+        banking,
+        status: if bit_exact { "ok" } else { "mismatch" }.into(),
+        cycles: Some(cycles),
+        bit_exact,
+        max_abs_err: Some(outputs.iter().map(|c| c.max_abs_err).fold(0.0, f64::max)),
+        within_tolerance: Some(outputs.iter().all(|c| c.within_tolerance)),
+        compile_ms: Some(compile_ms),
+        verilator_build_ms: Some(verilator_build_ms),
+        simulate_ms: Some(simulate_ms),
+        outputs,
+        error: None,
+    })
+}
+
+/// Writes golden inputs and quantized weights into their memories.
+fn load_memories(
+    sim: &mut Instance<'_>,
+    bundle: &Bundle,
+    golden: &Golden,
+    manifest: &Manifest,
+) -> Result<()> {
+    for mem in &manifest.memories {
+        let values = match mem.role {
+            Role::Input => {
+                let input = golden
+                    .inputs
+                    .iter()
+                    .find(|i| mem.tensors.contains(&i.name))
+                    .ok_or_else(|| anyhow!("no golden input for memory '{}'", mem.name))?;
+                input.values.clone()
+            }
+            Role::Weight => {
+                let tensor = bundle
+                    .tensor(&mem.tensors[0])
+                    .ok_or_else(|| anyhow!("memory '{}' names an unknown tensor", mem.name))?;
+                bundle.weight_values(tensor)?
+            }
+            Role::Activation | Role::Output => continue,
+        };
+        let words: Vec<u64> = values.iter().map(|&v| mem.format.to_bits(v)).collect();
+        sim.write_memory(&mem.instance, &words)
+            .with_context(|| format!("loading memory '{}'", mem.name))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! The user-facing report of a run: a table for people, JSON for tools.
+
+use crate::pipeline::RunResult;
+use std::fmt::Write;
+
+/// One line per run: banking, cycles, speedup over the first row, bit_exact, error vs float.
+pub fn table(results: &[RunResult]) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<14} {:>7} {:>10} {:>8} {:>9} {:>12} {:>8} {:>10} {:>9}",
+        "model",
+        "banking",
+        "cycles",
+        "speedup",
+        "bit_exact",
+        "max_abs_err",
+        "status",
+        "compile_ms",
+        "build_ms"
+    );
+    let base = results.first().and_then(|r| r.cycles);
+    for r in results {
+        let cycles = r.cycles.map_or("-".into(), |c| c.to_string());
+        let speedup = match (base, r.cycles) {
+            (Some(b), Some(c)) if c > 0 => format!("{:.2}x", b as f64 / c as f64),
+            _ => "-".into(),
+        };
+        let err = r.max_abs_err.map_or("-".into(), |e| format!("{e:.5}"));
+        let fmt_ms = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
+        let _ = writeln!(
+            out,
+            "{:<14} {:>7} {:>10} {:>8} {:>9} {:>12} {:>8} {:>10} {:>9}",
+            r.model,
+            r.banking,
+            cycles,
+            speedup,
+            r.bit_exact,
+            err,
+            r.status,
+            fmt_ms(r.compile_ms),
+            fmt_ms(r.verilator_build_ms)
+        );
+    }
+    for r in results {
+        if let Some(e) = &r.error {
+            let _ = writeln!(out, "\nbanking {}: error: {e}", r.banking);
+        }
+        for c in r.outputs.iter().filter(|c| !c.bit_exact) {
+            let _ = writeln!(
+                out,
+                "\nbanking {}: output '{}' differs from the fixed-point reference in {} of {} elements (first: {:?} as (index, expected, simulated))",
+                r.banking, c.tensor, c.mismatches, c.elements, c.first_mismatch
+            );
+        }
+    }
+    out
+}
+
+/// The rows as one JSON array.
+pub fn json(results: &[RunResult]) -> String {
+    serde_json::to_string_pretty(results)
+        .unwrap_or_else(|e| format!("[{{\"status\": \"error\", \"error\": \"{e}\"}}]"))
+}

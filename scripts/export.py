@@ -1,0 +1,738 @@
+#!/usr/bin/env python3
+"""Export a PyTorch model file to an mlcalyx model bundle (version 1).
+
+Usage: python scripts/export.py MODEL.py OUT_DIR [--width W] [--frac F] [--debug]
+
+MODEL.py defines ``build()`` returning ``(model, example_inputs)``: an
+``nn.Module`` and a tuple of example input tensors (batch 1). The model is
+captured with ``torch.export.export`` and its ATen graph is mapped onto the
+mlcalyx ops (linear, relu, add, flatten). OUT_DIR receives:
+
+    model.json                     graph, tensors, formats, golden file index
+    weights/<name>.npy             quantized weights (int16/int32/int64)
+    golden/<input>.npy             quantized example inputs
+    golden/<input>.float.npy       original float32 example inputs
+    golden/<output>.npy            fixed-point reference outputs (numerics.py)
+    golden/<output>.float.npy      float32 PyTorch outputs
+
+The bundle is written to a temporary sibling directory and renamed into place
+only on success, and it is byte-for-byte reproducible.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import importlib.util
+import json
+import os
+import random
+import re
+import shutil
+import sys
+import tempfile
+import traceback
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Tuple
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import numerics  # noqa: E402
+from numerics import DEFAULT_FORMAT, Format  # noqa: E402
+
+try:
+    import torch
+    import torch.utils._pytree as pytree
+except ImportError as _e:  # pragma: no cover - environment problem
+    print(f"export: cannot import torch ({_e}); install scripts/requirements.txt", file=sys.stderr)
+    sys.exit(1)
+
+
+class ExportError(Exception):
+    """A user-facing export failure; the message is printed without a traceback."""
+
+
+@dataclass
+class Summary:
+    name: str
+    nodes: int
+    tensors: int
+    out_dir: str
+    aten_ops: List[str]
+
+
+# --------------------------------------------------------------------------
+# Loading the model file
+# --------------------------------------------------------------------------
+
+
+def seed_everything(seed: int = 0) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+@contextlib.contextmanager
+def _model_import_context(path: str, module_name: str):
+    """Make the model's folder importable and register the module while it runs."""
+    folder = os.path.dirname(path)
+    saved_path = list(sys.path)
+    saved_bytecode = sys.dont_write_bytecode
+    sys.path.insert(0, folder)
+    sys.dont_write_bytecode = True
+    try:
+        yield
+    finally:
+        sys.path[:] = saved_path
+        sys.dont_write_bytecode = saved_bytecode
+        sys.modules.pop(module_name, None)
+
+
+def _describe_exc(e: BaseException) -> str:
+    msg = str(e).strip()
+    first = msg.splitlines()[0] if msg else ""
+    return f"{type(e).__name__}: {first}" if first else type(e).__name__
+
+
+def load_model_module(path: str, module_name: str):
+    if not os.path.isfile(path):
+        raise ExportError(f"model file {path} not found")
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ExportError(f"cannot import {path} as a Python module")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    seed_everything(0)
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:
+        raise ExportError(f"importing {os.path.basename(path)} failed: {_describe_exc(e)}") from e
+    return module
+
+
+def call_build(module, basename: str):
+    build = getattr(module, "build", None)
+    if build is None:
+        raise ExportError(f"{basename} does not define build(); it must define "
+                          f"build() -> (model, example_inputs)")
+    if not callable(build):
+        raise ExportError(f"{basename}: build is not callable")
+    seed_everything(0)
+    try:
+        result = build()
+    except Exception as e:
+        raise ExportError(f"build() in {basename} raised {_describe_exc(e)}") from e
+    if not (isinstance(result, (tuple, list)) and len(result) == 2):
+        raise ExportError(f"build() in {basename} must return (model, example_inputs), "
+                          f"got {type(result).__name__}")
+    model, inputs = result
+    if not isinstance(model, torch.nn.Module):
+        raise ExportError(f"build() in {basename}: model must be a torch.nn.Module, "
+                          f"got {type(model).__name__}")
+    if isinstance(inputs, torch.Tensor):
+        inputs = (inputs,)
+    if not isinstance(inputs, (tuple, list)) or not inputs:
+        raise ExportError(f"build() in {basename}: example_inputs must be a non-empty tuple "
+                          f"of tensors")
+    inputs = tuple(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, torch.Tensor):
+            raise ExportError(f"build() in {basename}: example input {i} is a "
+                              f"{type(t).__name__}, not a tensor")
+        if not t.is_floating_point():
+            raise ExportError(f"build() in {basename}: example input {i} has dtype {t.dtype}; "
+                              f"only floating-point inputs are supported")
+    return model, inputs
+
+
+# --------------------------------------------------------------------------
+# Source locations
+# --------------------------------------------------------------------------
+
+_FRAME_RE = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)', re.M)
+_TORCH_DIR = os.path.dirname(os.path.realpath(torch.__file__))
+
+
+def _realpath(p: str) -> str:
+    try:
+        return os.path.realpath(p)
+    except OSError:  # pragma: no cover
+        return p
+
+
+def source_location(node, model_path: str) -> Optional[str]:
+    """``basename:line`` of the innermost frame in the user's model file (or,
+    failing that, the innermost frame outside torch itself)."""
+    trace = node.meta.get("stack_trace") or ""
+    frames = [(m.group("file"), int(m.group("line"))) for m in _FRAME_RE.finditer(trace)]
+    model_real = _realpath(model_path)
+    for f, line in reversed(frames):
+        if _realpath(f) == model_real:
+            return f"{os.path.basename(f)}:{line}"
+    for f, line in reversed(frames):
+        rf = _realpath(f)
+        if rf.startswith(_TORCH_DIR + os.sep) or f.startswith("<"):
+            continue
+        return f"{os.path.basename(f)}:{line}"
+    return None
+
+
+def _type_name(t) -> str:
+    if isinstance(t, type):
+        return t.__name__
+    s = str(t)
+    if s.startswith("<class '") and s.endswith("'>"):
+        s = s[len("<class '"):-2]
+    return s.rsplit(".", 1)[-1]
+
+
+def _module_path(p: str) -> str:
+    p = str(p)
+    for prefix in ("L['self'].", "L['self']"):
+        if p.startswith(prefix):
+            p = p[len(prefix):]
+    return p
+
+
+def module_info(node, root_type: str) -> Tuple[str, str]:
+    stack = node.meta.get("nn_module_stack") or {}
+    if not stack:
+        return "", root_type
+    path, typ = list(stack.values())[-1][:2]
+    return _module_path(path), _type_name(typ)
+
+
+def node_source(node, model_path: str, root_type: str) -> dict:
+    module, typ = module_info(node, root_type)
+    return {"module": module, "type": typ, "location": source_location(node, model_path)}
+
+
+def describe_where(src: dict) -> str:
+    mod = src["module"] if src["module"] else "<root>"
+    parts = [f"module '{mod}'", src["type"]]
+    if src.get("location"):
+        parts.append(f"at {src['location']}")
+    return "(" + ", ".join(parts) + ")"
+
+
+# --------------------------------------------------------------------------
+# ATen graph -> bundle graph
+# --------------------------------------------------------------------------
+
+def _op_name(target) -> str:
+    if isinstance(target, torch._ops.OpOverload):
+        ns = target.namespace
+        return f"{ns}.{target._schema.name.split('::', 1)[-1]}.{target._overloadname}"
+    if isinstance(target, torch._ops.OpOverloadPacket):
+        return f"{target._qualified_op_name.replace('::', '.')}"
+    mod = getattr(target, "__module__", None) or ""
+    name = getattr(target, "__qualname__", None) or getattr(target, "__name__", None) or str(target)
+    if mod in ("_operator", "operator"):
+        mod = "operator"
+    return f"{mod}.{name}" if mod else name
+
+
+def _packet(target) -> Optional[str]:
+    """'aten::linear' style name of an ATen overload, else None."""
+    if isinstance(target, torch._ops.OpOverload):
+        return target._schema.name
+    return None
+
+
+def _is_mutating(target) -> bool:
+    return isinstance(target, torch._ops.OpOverload) and target._schema.is_mutable
+
+
+RESHAPE_OPS = {
+    "aten::flatten", "aten::view", "aten::reshape", "aten::_unsafe_view",
+    "aten::unflatten", "aten::squeeze", "aten::unsqueeze",
+}
+ALIAS_OPS = {  # value-preserving no-ops
+    "aten::detach", "aten::alias", "aten::clone", "aten::contiguous",
+    "aten::lift_fresh", "aten::lift_fresh_copy", "aten::detach_",
+}
+DROPOUT_OPS = {
+    "aten::dropout", "aten::feature_dropout", "aten::alpha_dropout",
+    "aten::feature_alpha_dropout",
+}
+CAST_OPS = {"aten::to", "aten::_to_copy", "aten::type_as"}
+RELU_OPS = {"aten::relu", "aten::relu_"}
+ADD_OPS = {"aten::add", "aten::add_"}
+
+
+def _is_assert(node) -> bool:
+    name = _packet(node.target) or _op_name(node.target)
+    base = name.split("::")[-1].split(".")[-1]
+    return (base.startswith("_assert") or "sym_constrain_range" in base
+            or node.target is torch._assert)
+
+
+class _Unsupported(Exception):
+    def __init__(self, reason: str = ""):
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _val(node):
+    return node.meta.get("val")
+
+
+def _shape(node) -> List[int]:
+    v = _val(node)
+    if not isinstance(v, torch.Tensor):
+        raise _Unsupported("non-tensor value")
+    try:
+        return [int(d) for d in v.shape]
+    except TypeError:
+        raise _Unsupported("dynamic (symbolic) shape") from None
+
+
+class Converter:
+    def __init__(self, ep, model_path: str, root_type: str, fmt: Format):
+        self.ep = ep
+        self.model_path = model_path
+        self.root_type = root_type
+        self.fmt = fmt
+        self.tensor_of: Dict[object, str] = {}  # fx node -> bundle tensor name
+        self.role: Dict[str, str] = {}
+        self.shape: Dict[str, List[int]] = {}
+        self.input_names: List[str] = []
+        self.weight_order: List[str] = []  # placeholder order
+        self.weight_values: Dict[str, torch.Tensor] = {}
+        self.nodes: List[dict] = []
+        self.activation_order: List[str] = []
+        self.outputs: List[str] = []
+        self.errors: List[str] = []
+        self.aten_ops: List[str] = []
+        self.failed: set = set()  # fx nodes that could not be converted
+
+    # -- helpers ---------------------------------------------------------
+    def _tensor_arg(self, a, what: str) -> str:
+        if not isinstance(a, torch.fx.Node):
+            raise _Unsupported(f"{what} is a constant ({a!r}), not a tensor")
+        if a not in self.tensor_of:
+            raise _Unsupported(f"{what} comes from an unsupported value")
+        return self.tensor_of[a]
+
+    def _emit(self, node, op: str, inputs: List[str], attrs: Optional[dict] = None):
+        name = node.name
+        self.tensor_of[node] = name
+        self.role[name] = "activation"
+        self.shape[name] = _shape(node)
+        self.activation_order.append(name)
+        self.nodes.append({
+            "name": name,
+            "op": op,
+            "inputs": inputs,
+            "outputs": [name],
+            "attrs": attrs or {},
+            "source": node_source(node, self.model_path, self.root_type),
+        })
+
+    def _fail(self, node, reason: str = ""):
+        src = node_source(node, self.model_path, self.root_type)
+        msg = (f"unsupported operator {_op_name(node.target)} at node '{node.name}' "
+               f"{describe_where(src)}")
+        if reason:
+            msg += f": {reason}"
+        self.errors.append(msg)
+        self.failed.add(node)
+
+    # -- main ------------------------------------------------------------
+    def run(self):
+        from torch.export.graph_signature import InputKind, OutputKind
+
+        sig = self.ep.graph_signature
+        specs = {s.arg.name: s for s in sig.input_specs if hasattr(s.arg, "name")}
+        mutated = {"BUFFER_MUTATION": "buffer", "USER_INPUT_MUTATION": "input",
+                   "PARAMETER_MUTATION": "parameter"}
+        for s in sig.output_specs:
+            if s.kind == OutputKind.USER_OUTPUT:
+                continue
+            what = s.target or getattr(s.arg, "name", "?")
+            if s.kind.name in mutated:
+                self.errors.append(f"the model mutates {mutated[s.kind.name]} '{what}' in "
+                                   f"forward(); state mutation is not supported")
+            else:
+                self.errors.append(f"unsupported graph output '{what}' of kind {s.kind.name}")
+        graph = self.ep.graph
+        for node in graph.nodes:
+            if node.op == "placeholder":
+                self._placeholder(node, specs.get(node.name), InputKind)
+                if node not in self.tensor_of:
+                    self.failed.add(node)
+            elif node.op == "call_function":
+                op = _op_name(node.target)
+                if op not in self.aten_ops:
+                    self.aten_ops.append(op)
+                if any(a in self.failed for a in node.all_input_nodes):
+                    self.failed.add(node)  # already reported at its source
+                    continue
+                try:
+                    self._call(node)
+                except _Unsupported as e:
+                    self._fail(node, e.reason)
+            elif node.op == "output":
+                self._output(node)
+            else:
+                self.errors.append(f"unsupported graph node '{node.name}' of kind {node.op}")
+        if self.errors:
+            raise ExportError("\n".join(self.errors))
+
+    def _placeholder(self, node, spec, InputKind):
+        if spec is None:
+            self.errors.append(f"placeholder '{node.name}' missing from the graph signature")
+            return
+        v = _val(node)
+        if spec.kind == InputKind.USER_INPUT:
+            if not isinstance(v, torch.Tensor):
+                self.errors.append(f"input '{node.name}' is not a tensor")
+                return
+            name = node.name
+            self.input_names.append(name)
+            self.role[name] = "input"
+            try:
+                self.shape[name] = _shape(node)
+            except _Unsupported as e:
+                self.errors.append(f"input '{name}': {e.reason}")
+                return
+            self.tensor_of[node] = name
+        elif spec.kind in (InputKind.PARAMETER, InputKind.BUFFER, InputKind.CONSTANT_TENSOR):
+            name = spec.target
+            if spec.target in self.ep.state_dict:
+                value = self.ep.state_dict[spec.target]
+            elif spec.target in self.ep.constants:
+                value = self.ep.constants[spec.target]
+            else:
+                self.errors.append(f"no value found for {spec.kind.name.lower()} '{name}'")
+                return
+            if not isinstance(value, torch.Tensor):
+                self.errors.append(f"{spec.kind.name.lower()} '{name}' is not a tensor")
+                return
+            self.tensor_of[node] = name
+            self.role[name] = "weight"
+            self.shape[name] = [int(d) for d in value.shape]
+            self.weight_order.append(name)
+            self.weight_values[name] = value
+        else:
+            self.errors.append(f"unsupported graph input '{node.name}' of kind {spec.kind.name}")
+
+    def _alias(self, node, src):
+        self.tensor_of[node] = self._tensor_arg(src, "operand")
+
+    def _call(self, node):
+        target = node.target
+        pk = _packet(target)
+        args, kwargs = node.args, node.kwargs
+        if _is_assert(node):
+            return
+        if pk is None:
+            raise _Unsupported()
+        if pk in ALIAS_OPS:
+            return self._alias(node, args[0])
+        if pk in DROPOUT_OPS:
+            p = args[1] if len(args) > 1 else kwargs.get("p", 0.5)
+            train = args[2] if len(args) > 2 else kwargs.get("train", False)
+            if train and p != 0:
+                raise _Unsupported("dropout in training mode")
+            return self._alias(node, args[0])
+        if pk in CAST_OPS:
+            src = args[0]
+            v_in, v_out = _val(src) if isinstance(src, torch.fx.Node) else None, _val(node)
+            if (isinstance(v_in, torch.Tensor) and isinstance(v_out, torch.Tensor)
+                    and v_in.dtype == v_out.dtype and v_in.device == v_out.device):
+                return self._alias(node, src)
+            raise _Unsupported(f"conversion to {getattr(v_out, 'dtype', '?')}")
+        if pk in RESHAPE_OPS:
+            src = self._tensor_arg(args[0], "input")
+            new_shape = _shape(node)
+            if new_shape == self.shape[src]:
+                self.tensor_of[node] = src
+                return
+            return self._emit(node, "flatten", [src], {"shape": new_shape})
+        if pk in RELU_OPS:
+            return self._emit(node, "relu", [self._tensor_arg(args[0], "input")])
+        if pk in ADD_OPS:
+            if target._overloadname != "Tensor":
+                raise _Unsupported(f"overload {target._overloadname}")
+            alpha = kwargs.get("alpha", args[2] if len(args) > 2 else 1)
+            if alpha != 1:
+                raise _Unsupported(f"add with alpha={alpha} (only alpha=1 is supported)")
+            if not isinstance(args[1], torch.fx.Node):
+                raise _Unsupported(f"add with a scalar operand ({args[1]!r}); both operands "
+                                   f"must be tensors of identical shape")
+            a = self._tensor_arg(args[0], "first operand")
+            b = self._tensor_arg(args[1], "second operand")
+            if self.shape[a] != self.shape[b]:
+                raise _Unsupported(f"add of shapes {self.shape[a]} and {self.shape[b]} "
+                                   f"(broadcasting is not supported)")
+            return self._emit(node, "add", [a, b])
+        if pk == "aten::linear":
+            x = self._tensor_arg(args[0], "input")
+            w = self._tensor_arg(args[1], "weight")
+            bias = args[2] if len(args) > 2 else kwargs.get("bias")
+            ins = [x, w]
+            if self.role[w] != "weight":
+                raise _Unsupported(f"weight operand '{w}' is computed at run time; linear "
+                                   f"weights must be parameters or buffers")
+            if bias is not None:
+                b = self._tensor_arg(bias, "bias")
+                if self.role[b] != "weight":
+                    raise _Unsupported(f"bias operand '{b}' is computed at run time; linear "
+                                       f"biases must be parameters or buffers")
+                ins.append(b)
+            return self._emit(node, "linear", ins)
+        raise _Unsupported()
+
+    def _output(self, node):
+        leaves = pytree.tree_leaves(node.args[0])
+        for leaf in leaves:
+            if isinstance(leaf, torch.fx.Node) and leaf in self.failed:
+                continue
+            if not isinstance(leaf, torch.fx.Node) or leaf not in self.tensor_of:
+                self.errors.append(f"model output {leaf!r} is not a supported tensor")
+                continue
+            name = self.tensor_of[leaf]
+            if self.role.get(name) in ("input", "weight"):
+                self.errors.append(f"model output '{leaf.name}' is just the {self.role[name]} "
+                                   f"'{name}' (nothing is computed)")
+                continue
+            if name in self.outputs:
+                self.errors.append(f"model output '{name}' is returned more than once")
+                continue
+            self.outputs.append(name)
+            self.role[name] = "output"
+
+
+# --------------------------------------------------------------------------
+# Bundle writing
+# --------------------------------------------------------------------------
+
+
+def _depth(obj) -> int:
+    if isinstance(obj, dict):
+        return 1 + max((_depth(v) for v in obj.values()), default=0)
+    if isinstance(obj, list):
+        return 1 + max((_depth(v) for v in obj), default=0)
+    return 0
+
+
+def _dump_json(obj, indent: int = 0) -> str:
+    """Deterministic pretty JSON: containers nested at most two deep (a tensor
+    entry, a node's source) go on one line, larger ones are spread out."""
+    if _depth(obj) <= 2:
+        return json.dumps(obj, separators=(", ", ": "))
+    pad = "  " * indent
+    pad1 = "  " * (indent + 1)
+    if isinstance(obj, dict):
+        items = [f"{pad1}{json.dumps(k)}: {_dump_json(v, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    items = [f"{pad1}{_dump_json(v, indent + 1)}" for v in obj]
+    return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+
+
+def _np_float32(t: torch.Tensor) -> np.ndarray:
+    return np.ascontiguousarray(t.detach().to(torch.float32).cpu().numpy().astype("<f4"))
+
+
+def _check_out_dir(out_dir: str) -> None:
+    if os.path.lexists(out_dir):
+        if not os.path.isdir(out_dir) or os.path.islink(out_dir):
+            raise ExportError(f"{out_dir} exists and is not a directory")
+        if os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, "model.json")):
+            raise ExportError(f"{out_dir} exists and is not a model bundle (no model.json); "
+                              f"refusing to replace it")
+
+
+def _replace_dir(tmp: str, out_dir: str) -> None:
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    if not os.path.lexists(out_dir):
+        os.rename(tmp, out_dir)
+        return
+    old = tempfile.mkdtemp(prefix=f".{os.path.basename(out_dir)}.old-", dir=parent)
+    os.rmdir(old)
+    os.rename(out_dir, old)
+    try:
+        os.rename(tmp, out_dir)
+    except BaseException:
+        os.rename(old, out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def export_model(model_path: str, out_dir: str, fmt: Format = DEFAULT_FORMAT) -> Summary:
+    """Export ``model_path`` to the bundle directory ``out_dir`` (see module doc)."""
+    model_path = os.path.abspath(model_path)
+    basename = os.path.basename(model_path)
+    stem = os.path.splitext(basename)[0]
+    _check_out_dir(out_dir)
+
+    module_name = "mlcalyx_model_" + re.sub(r"\W", "_", stem)
+    saved_threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # fixed reduction order for the float goldens
+    try:
+        with _model_import_context(model_path, module_name):
+            module = load_model_module(model_path, module_name)
+            model, example_inputs = call_build(module, basename)
+            model.eval()
+            root_type = type(model).__name__
+
+            with torch.no_grad():
+                try:
+                    float_out = model(*[t.clone() for t in example_inputs])
+                except Exception as e:
+                    raise ExportError(f"running the model on its example inputs failed: "
+                                      f"{_describe_exc(e)}") from e
+            float_leaves = pytree.tree_leaves(float_out)
+
+            try:
+                ep = torch.export.export(model, example_inputs)
+            except Exception as e:
+                raise ExportError(f"torch.export.export failed: {_describe_exc(e)}") from e
+            if any(n.op == "call_function" and _is_mutating(n.target) for n in ep.graph.nodes):
+                # In-place ops (nn.ReLU(inplace=True), `x += y`): functionalize so
+                # every node is a pure function of its inputs.
+                try:
+                    ep = ep.run_decompositions({})
+                except Exception as e:
+                    raise ExportError(f"functionalizing in-place operations failed: "
+                                      f"{_describe_exc(e)}") from e
+
+            conv = Converter(ep, model_path, root_type, fmt)
+            conv.run()
+    finally:
+        torch.set_num_threads(saved_threads)
+
+    if not conv.nodes:
+        raise ExportError("the model has no supported operations to compile")
+    if len(float_leaves) != len(conv.outputs) or not all(
+            isinstance(t, torch.Tensor) for t in float_leaves):
+        raise ExportError(f"the model returns {len(float_leaves)} values but the exported graph "
+                          f"has {len(conv.outputs)} tensor outputs")
+    for name, t in zip(conv.outputs, float_leaves):
+        if list(t.shape) != conv.shape[name]:
+            raise ExportError(f"output '{name}': eager shape {list(t.shape)} differs from the "
+                              f"exported shape {conv.shape[name]}")
+    if len(example_inputs) != len(conv.input_names):
+        raise ExportError(f"build() gave {len(example_inputs)} example inputs but the exported "
+                          f"graph has {len(conv.input_names)} tensor inputs")
+
+    used = {i for n in conv.nodes for i in n["inputs"]}
+    weights = [w for w in conv.weight_order if w in used]
+    for w in weights:
+        if not conv.weight_values[w].is_floating_point():
+            raise ExportError(f"weight '{w}' has dtype {conv.weight_values[w].dtype}; only "
+                              f"floating-point weights are supported")
+
+    # ---- model.json ---------------------------------------------------
+    fmt_json = fmt.to_json()
+    tensors = []
+    for name in conv.input_names:
+        tensors.append({"name": name, "role": "input", "shape": conv.shape[name],
+                        "format": dict(fmt_json)})
+    for name in weights:
+        tensors.append({"name": name, "role": "weight", "shape": conv.shape[name],
+                        "format": dict(fmt_json), "file": f"weights/{name}.npy"})
+    for name in conv.activation_order:
+        tensors.append({"name": name, "role": conv.role[name], "shape": conv.shape[name],
+                        "format": dict(fmt_json)})
+    doc = {
+        "schema": numerics.SCHEMA,
+        "version": numerics.VERSION,
+        "model": {"name": stem, "source": basename},
+        "tensors": tensors,
+        "nodes": conv.nodes,
+        "inputs": conv.input_names,
+        "outputs": conv.outputs,
+        "golden": {
+            "inputs": {n: {"fixed": f"golden/{n}.npy", "float": f"golden/{n}.float.npy"}
+                       for n in conv.input_names},
+            "outputs": {n: {"fixed": f"golden/{n}.npy", "float": f"golden/{n}.float.npy"}
+                        for n in conv.outputs},
+        },
+    }
+
+    # ---- write into a temporary sibling, then rename ---------------------
+    parent = os.path.dirname(os.path.abspath(out_dir))
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out_dir))}.tmp-",
+                           dir=parent)
+    try:
+        os.chmod(tmp, 0o777 & ~_umask())
+        with open(os.path.join(tmp, "model.json"), "w", encoding="utf-8", newline="\n") as f:
+            f.write(_dump_json(doc) + "\n")
+        for name in weights:
+            q = numerics.quantize(conv.weight_values[name].detach().cpu().double().numpy(), fmt)
+            numerics.save_npy(os.path.join(tmp, "weights", f"{name}.npy"), numerics.to_storage(q, fmt))
+        for name, t in zip(conv.input_names, example_inputs):
+            x = t.detach().cpu()
+            q = numerics.quantize(x.double().numpy(), fmt)
+            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.npy"), numerics.to_storage(q, fmt))
+            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.float.npy"), _np_float32(x))
+        # Fixed-point goldens: the reference interpreter on the files just written.
+        try:
+            fixed_out = numerics.run_bundle(tmp)
+        except (numerics.NumericsError, numerics.BundleError) as e:
+            raise ExportError(f"fixed-point reference failed: {e}") from e
+        for name, t in zip(conv.outputs, float_leaves):
+            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.npy"),
+                              numerics.to_storage(fixed_out[name], fmt))
+            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.float.npy"), _np_float32(t))
+        _replace_dir(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+    return Summary(name=stem, nodes=len(conv.nodes), tensors=len(tensors), out_dir=out_dir,
+                   aten_ops=conv.aten_ops)
+
+
+# --------------------------------------------------------------------------
+# CLI
+# --------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(
+        prog="export.py",
+        description="Export a PyTorch model file (defining build()) to an mlcalyx model bundle.")
+    p.add_argument("model", help="Python file defining build() -> (model, example_inputs)")
+    p.add_argument("out_dir", help="bundle directory to write (replaced only on success)")
+    p.add_argument("--width", type=int, default=DEFAULT_FORMAT.width,
+                   help="total bits of every tensor's fixed-point format (default 16)")
+    p.add_argument("--frac", type=int, default=DEFAULT_FORMAT.frac,
+                   help="fractional bits of every tensor's format (default 8)")
+    p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
+    args = p.parse_args(argv)
+    try:
+        fmt = Format(signed=True, width=args.width, frac=args.frac)
+    except numerics.NumericsError as e:
+        print(f"export: {e}", file=sys.stderr)
+        return 1
+    try:
+        s = export_model(args.model, args.out_dir, fmt)
+    except ExportError as e:
+        if args.debug:
+            traceback.print_exc()
+        for line in str(e).splitlines():
+            print(f"export: {line}", file=sys.stderr)
+        return 1
+    except Exception as e:
+        if args.debug:
+            traceback.print_exc()
+        print(f"export: internal error: {_describe_exc(e)} (run with --debug for a traceback)",
+              file=sys.stderr)
+        return 1
+    print(f"exported {s.name}: {s.nodes} nodes, {s.tensors} tensors -> {s.out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

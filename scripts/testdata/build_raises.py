@@ -1,0 +1,5 @@
+"""Error case: build() raises."""
+
+
+def build():
+    raise RuntimeError("weights file missing")
