@@ -20,6 +20,16 @@ pub enum Error {
         origin: String,
         message: String,
     },
+    /// Two accesses in one parallel step need the same memory port.
+    #[error("bank conflict on tensor '{tensor}', bank {bank} (memory '{memory}'): {first} and {second} are accessed in the same step of kernel '{kernel}'")]
+    Conflict {
+        tensor: String,
+        bank: usize,
+        memory: String,
+        first: String,
+        second: String,
+        kernel: String,
+    },
     /// A request the compiler cannot honour yet.
     #[error("unsupported: {0}")]
     Unsupported(String),

@@ -14,6 +14,7 @@
 //! The compiler knows nothing of simulators: `manifest.json` tells any host which memories to load
 //! and read. Number formats and their arithmetic are in [`numerics`] (spec: `docs/numerics.md`).
 
+pub mod banking;
 pub mod bundle;
 pub mod calyx;
 pub mod error;
@@ -31,7 +32,8 @@ pub use manifest::Manifest;
 /// What the user chose for this compilation.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Memory banking factor. Only 1 (no banking) is implemented so far.
+    /// Memory banking factor: tensors are split into this many banks (fewer when a dimension is
+    /// smaller) and loops unrolled to match.
     pub banking: u32,
 }
 
@@ -53,14 +55,9 @@ pub struct Artifacts {
 
 /// Compiles a loaded bundle.
 pub fn compile(bundle: &Bundle, options: &Options) -> Result<Artifacts> {
-    if options.banking != 1 {
-        return Err(Error::Unsupported(format!(
-            "banking factor {} requested, but memory banking is not implemented yet: only 1 is accepted",
-            options.banking
-        )));
-    }
     let graph = ir::graph::Graph::from_bundle(bundle)?;
-    let program = passes::lower_graph::lower_graph(&graph);
+    let program = passes::lower_graph::lower_graph(&graph, options.banking as usize)?;
+    passes::check_conflicts::check_conflicts(&program)?;
     let futil = calyx::emit_futil(&program);
     let verilog = calyx::futil_to_verilog(&futil)?;
     Ok(Artifacts {

@@ -45,6 +45,12 @@ pub struct MemoryEntry {
     /// Bits per word.
     pub width: u32,
     pub format: FixedFormat,
+    /// This memory is bank `bank` of `banks` of its tensors.
+    pub bank: usize,
+    pub banks: usize,
+    /// The row-major flat tensor index held by each word; empty when word `i` holds element `i`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub elements: Vec<usize>,
 }
 
 impl Manifest {
@@ -73,15 +79,38 @@ impl Manifest {
                     depth: m.len,
                     width: m.format.width,
                     format: m.format,
+                    bank: m.bank,
+                    banks: m.banks,
+                    elements: if m.elements.iter().enumerate().all(|(i, &e)| i == e)
+                        && m.len == m.shape.iter().product::<usize>()
+                    {
+                        Vec::new()
+                    } else {
+                        m.elements.clone()
+                    },
                 })
                 .collect(),
         }
     }
 
-    /// The memory that holds `tensor`.
-    pub fn memory_of(&self, tensor: &str) -> Option<&MemoryEntry> {
+    /// The memories (banks) that hold `tensor`, in bank order.
+    pub fn memories_of<'m>(
+        &'m self,
+        tensor: &'m str,
+    ) -> impl Iterator<Item = &'m MemoryEntry> + 'm {
         self.memories
             .iter()
-            .find(|m| m.tensors.iter().any(|t| t == tensor))
+            .filter(move |m| m.tensors.iter().any(|t| t == tensor))
+    }
+}
+
+impl MemoryEntry {
+    /// The flat tensor index held by word `word`.
+    pub fn element(&self, word: usize) -> usize {
+        if self.elements.is_empty() {
+            word
+        } else {
+            self.elements[word]
+        }
     }
 }

@@ -24,7 +24,7 @@ enum Command {
     Run {
         /// A model file defining build(), or an exported bundle folder.
         model: PathBuf,
-        /// Banking factors, comma separated. Only 1 is implemented so far.
+        /// Banking factors, comma separated (e.g. 1,2,4,8): one row each.
         #[arg(long, default_value = "1")]
         banking: String,
         /// Print the results as a JSON array on stdout.
@@ -70,10 +70,8 @@ fn parse_banking(text: &str) -> Result<Vec<u32>> {
             .trim()
             .parse()
             .with_context(|| format!("--banking: '{part}' is not a positive whole number"))?;
-        if f != 1 {
-            bail!(
-                "--banking {f}: memory banking is not implemented yet; only factor 1 is accepted"
-            );
+        if f == 0 {
+            bail!("--banking 0: a banking factor is at least 1");
         }
         factors.push(f);
     }

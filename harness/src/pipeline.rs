@@ -118,12 +118,12 @@ fn run(
     let cycles = sim.run(settings.max_cycles)?;
     let mut outputs = Vec::new();
     for expected in &golden.outputs {
-        let mem = artifacts
-            .manifest
-            .memory_of(&expected.fixed.name)
-            .ok_or_else(|| anyhow!("no memory holds output '{}'", expected.fixed.name))?;
-        let words = sim.read_memory(&mem.instance)?;
-        let values: Vec<i64> = words.iter().map(|&w| mem.format.from_bits(w)).collect();
+        let values = gather(
+            &sim,
+            &artifacts.manifest,
+            &expected.fixed.name,
+            expected.fixed.values.len(),
+        )?;
         outputs.push(compare(expected, &values, settings.tolerance));
     }
     let simulate_ms = ms(t);
@@ -145,7 +145,29 @@ fn run(
     })
 }
 
-/// Writes golden inputs and quantized weights into their memories.
+/// Reads a tensor back from its banks, in row-major order.
+fn gather(sim: &Instance<'_>, manifest: &Manifest, tensor: &str, len: usize) -> Result<Vec<i64>> {
+    let mut values = vec![None; len];
+    for mem in manifest.memories_of(tensor) {
+        let words = sim.read_memory(&mem.instance)?;
+        for (i, &w) in words.iter().enumerate() {
+            let slot = values.get_mut(mem.element(i)).ok_or_else(|| {
+                anyhow!(
+                    "memory '{}' word {i} lies outside tensor '{tensor}'",
+                    mem.name
+                )
+            })?;
+            *slot = Some(mem.format.from_bits(w));
+        }
+    }
+    values
+        .into_iter()
+        .enumerate()
+        .map(|(i, v)| v.ok_or_else(|| anyhow!("element {i} of '{tensor}' is in no memory")))
+        .collect()
+}
+
+/// Writes golden inputs and quantized weights into their memories (scattered over banks).
 fn load_memories(
     sim: &mut Instance<'_>,
     bundle: &Bundle,
@@ -170,7 +192,14 @@ fn load_memories(
             }
             Role::Activation | Role::Output => continue,
         };
-        let words: Vec<u64> = values.iter().map(|&v| mem.format.to_bits(v)).collect();
+        let words = (0..mem.depth)
+            .map(|i| {
+                let v = values.get(mem.element(i)).ok_or_else(|| {
+                    anyhow!("memory '{}' word {i} lies outside its tensor", mem.name)
+                })?;
+                Ok(mem.format.to_bits(*v))
+            })
+            .collect::<Result<Vec<u64>>>()?;
         sim.write_memory(&mem.instance, &words)
             .with_context(|| format!("loading memory '{}'", mem.name))?;
     }

@@ -243,6 +243,44 @@ impl Emitter<'_> {
     fn stmt(&mut self, s: &Stmt) -> String {
         match s {
             Stmt::For { var, extent, body } => self.for_loop(*var, *extent, body),
+            Stmt::Par(stmts)
+                if stmts
+                    .iter()
+                    .any(|s| matches!(s, Stmt::For { .. } | Stmt::Par(_))) =>
+            {
+                let branches: String = stmts.iter().map(|s| self.stmt(s)).collect();
+                format!("par {{\n{}}}\n", indent(&branches, 1))
+            }
+            // Leaves that run together become one group: `check_conflicts` proved they use
+            // distinct ports (or share a read), and they finish in the same cycle.
+            Stmt::Par(stmts) => self.leaf_group("par", stmts),
+            leaf => {
+                let stem = match leaf {
+                    Stmt::InitAcc { .. } => "init",
+                    Stmt::Mac { .. } => "mac",
+                    Stmt::Requant { .. } => "store",
+                    _ => "map",
+                };
+                self.leaf_group(stem, std::slice::from_ref(leaf))
+            }
+        }
+    }
+
+    fn leaf_group(&mut self, stem: &str, leaves: &[Stmt]) -> String {
+        let mut g = Group::default();
+        let dones: Vec<String> = leaves.iter().map(|s| self.leaf(&mut g, s)).collect();
+        let done = if dones.len() == 1 {
+            dones[0].clone()
+        } else {
+            format!("{} ? 1'd1", dones.join(" & "))
+        };
+        let name = format!("{stem}{}", self.next_id());
+        format!("{};\n", self.group(&name, g, &done))
+    }
+
+    /// Adds a leaf statement's assignments to `g`; returns its done signal.
+    fn leaf(&mut self, g: &mut Group, s: &Stmt) -> String {
+        match s {
             Stmt::InitAcc { acc, bias } => {
                 let acc = self.acc(*acc);
                 if !self
@@ -253,11 +291,10 @@ impl Emitter<'_> {
                     self.cells
                         .push(format!("{acc} = std_reg({ACCUMULATOR_WIDTH});"));
                 }
-                let mut g = Group::default();
                 match bias {
                     None => g.push(format!("{acc}.in = {ACCUMULATOR_WIDTH}'d0;")),
                     Some((b, shift)) => {
-                        let mem = self.address(&mut g, b);
+                        let mem = self.address(g, b);
                         let width = self.program.memories[b.mem].format.width;
                         let ext = self.fresh_cell(
                             "bias_ext",
@@ -272,19 +309,17 @@ impl Emitter<'_> {
                     }
                 }
                 g.push(format!("{acc}.write_en = 1'd1;"));
-                let name = format!("init{}", self.next_id());
-                format!("{};\n", self.group(&name, g, &format!("{acc}.done")))
+                format!("{acc}.done")
             }
             Stmt::Mac { acc, a, b } => {
                 let acc = self.acc(*acc);
-                let mut g = Group::default();
                 let (wa, wb) = (
                     self.program.memories[a.mem].format.width,
                     self.program.memories[b.mem].format.width,
                 );
                 let pw = wa + wb;
-                let ma = self.address(&mut g, a);
-                let mb = self.address(&mut g, b);
+                let ma = self.address(g, a);
+                let mb = self.address(g, b);
                 let ea = self.fresh_cell("ext", format!("std_signext({wa}, {pw})"));
                 let eb = self.fresh_cell("ext", format!("std_signext({wb}, {pw})"));
                 // The low `pw` bits of the product of sign-extended operands are the exact signed product.
@@ -305,28 +340,24 @@ impl Emitter<'_> {
                 ] {
                     g.push(line);
                 }
-                let name = format!("mac{}", self.next_id());
-                format!("{};\n", self.group(&name, g, &format!("{acc}.done")))
+                format!("{acc}.done")
             }
             Stmt::Requant { dst, acc, shift } => {
                 let acc = self.acc(*acc);
-                let mut g = Group::default();
                 let width = self.program.memories[dst.mem].format.width;
                 let rq = self.fresh_cell(
                     "requant",
                     format!("mlc_requant({ACCUMULATOR_WIDTH}, {width}, {shift})"),
                 );
-                let mem = self.address(&mut g, dst);
+                let mem = self.address(g, dst);
                 g.push(format!("{rq}.in = {acc}.out;"));
                 g.push(format!("{mem}.write_data = {rq}.out;"));
                 g.push(format!("{mem}.write_en = 1'd1;"));
-                let name = format!("store{}", self.next_id());
-                format!("{};\n", self.group(&name, g, &format!("{mem}.done")))
+                format!("{mem}.done")
             }
             Stmt::Map { dst, op, args } => {
-                let mut g = Group::default();
                 let width = self.program.memories[dst.mem].format.width;
-                let srcs: Vec<String> = args.iter().map(|a| self.address(&mut g, a)).collect();
+                let srcs: Vec<String> = args.iter().map(|a| self.address(g, a)).collect();
                 let value = match op {
                     MapOp::Relu => {
                         let relu = self.fresh_cell("relu", format!("mlc_relu({width})"));
@@ -340,11 +371,13 @@ impl Emitter<'_> {
                         format!("{add}.out")
                     }
                 };
-                let mem = self.address(&mut g, dst);
+                let mem = self.address(g, dst);
                 g.push(format!("{mem}.write_data = {value};"));
                 g.push(format!("{mem}.write_en = 1'd1;"));
-                let name = format!("map{}", self.next_id());
-                format!("{};\n", self.group(&name, g, &format!("{mem}.done")))
+                format!("{mem}.done")
+            }
+            Stmt::For { .. } | Stmt::Par(_) => {
+                unreachable!("leaf() is only called on leaf statements")
             }
         }
     }

@@ -30,7 +30,7 @@ pub struct Program {
     pub kernels: Vec<Kernel>,
 }
 
-/// A flat buffer of `len` words in one fixed-point format.
+/// A flat buffer of `len` words in one fixed-point format: one bank of a tensor.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Memory {
     /// A valid Calyx identifier, unique in the program.
@@ -38,8 +38,13 @@ pub struct Memory {
     /// The bundle tensors stored here (more than one when reshapes alias it).
     pub tensors: Vec<String>,
     pub role: Role,
-    /// Shape of the tensor that defines the memory (documentation; accesses are flat).
+    /// Shape of the tensor that defines the memory's layout.
     pub shape: Vec<usize>,
+    /// This memory is bank `bank` of `banks`.
+    pub bank: usize,
+    pub banks: usize,
+    /// The row-major flat tensor index held by each word.
+    pub elements: Vec<usize>,
     pub len: usize,
     pub format: FixedFormat,
 }
@@ -77,6 +82,8 @@ pub enum Stmt {
     Mac { acc: Acc, a: Access, b: Access },
     /// `dst = requant(acc >> shift)`: round half up, saturate into `dst`'s format.
     Requant { dst: Access, acc: Acc, shift: u32 },
+    /// The statements run at the same time (each touching other banks: see `check_conflicts`).
+    Par(Vec<Stmt>),
     /// `dst = op(args)`, elementwise.
     Map {
         dst: Access,
@@ -113,11 +120,32 @@ impl Affine {
         }
     }
 
-    /// `stride * var + self` (a zero stride adds nothing).
-    pub fn plus(mut self, var: Var, stride: usize) -> Affine {
-        if stride != 0 {
-            self.terms.push((var, stride));
+    /// The value of a loop variable; a loop that was not emitted (extent 1) contributes 0.
+    pub fn var(var: Option<Var>) -> Affine {
+        Affine {
+            terms: var.map(|v| (v, 1)).into_iter().collect(),
+            constant: 0,
         }
+    }
+
+    /// `c * self`.
+    pub fn scale(mut self, c: usize) -> Affine {
+        self.constant *= c;
+        self.terms.iter_mut().for_each(|t| t.1 *= c);
+        self.terms.retain(|t| t.1 != 0);
+        self
+    }
+
+    /// `self + other`, merging terms of the same variable.
+    pub fn add(mut self, other: &Affine) -> Affine {
+        self.constant += other.constant;
+        for &(v, c) in &other.terms {
+            match self.terms.iter_mut().find(|t| t.0 == v) {
+                Some(t) => t.1 += c,
+                None => self.terms.push((v, c)),
+            }
+        }
+        self.terms.sort();
         self
     }
 }
@@ -175,6 +203,13 @@ impl Program {
                 self.access(dst),
                 acc.0
             ),
+            Stmt::Par(stmts) => {
+                writeln!(f, "{pad}par {{")?;
+                for s in stmts {
+                    self.write_stmt(f, s, depth + 1)?;
+                }
+                writeln!(f, "{pad}}}")
+            }
             Stmt::Map { dst, op, args } => {
                 let args: Vec<String> = args.iter().map(|a| self.access(a)).collect();
                 let op = match op {
@@ -191,9 +226,14 @@ impl fmt::Display for Program {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "program {}", self.name)?;
         for m in &self.memories {
+            let bank = if m.banks > 1 {
+                format!("; bank {} of {}", m.bank, m.banks)
+            } else {
+                String::new()
+            };
             writeln!(
                 f,
-                "  memory {}: {} x {} ({:?}; tensors {}; shape {:?})",
+                "  memory {}: {} x {} ({:?}; tensors {}; shape {:?}{bank})",
                 m.name,
                 m.len,
                 m.format,

@@ -1,9 +1,17 @@
-//! `lower-graph`: tensor graph -> loop nests over memories.
+//! `lower-graph`: tensor graph -> banked loop nests over memories.
 //!
-//! Each tensor gets a flat row-major memory (a reshape reuses its input's memory, so it costs no
-//! cycles), each op a kernel. Loops of extent 1 are not emitted.
+//! Given a banking factor `B`, every tensor gets a [`Layout`] (see `choose_layouts`) and one memory
+//! per bank; each op becomes a kernel whose loops are strip-mined by the banking factor and whose
+//! inner copies are unrolled, so that every access names its bank at compile time (no run-time
+//! bank multiplexer). A `linear` computes `P = min(B, N)` outputs at once (one accumulator and one
+//! multiplier each, in `par`), stepping through the reduction one input element at a time: the
+//! copies share that input element (one read, broadcast) and read their own weight bank. The
+//! input is banked cyclically on its last dimension by `Q = min(B, K)`, so the reduction loop is
+//! strip-mined by `Q` with the `Q` steps unrolled in sequence, each reading a fixed bank. Sizes that
+//! do not divide evenly get a remainder block after the main loop, with fewer copies: the banks are
+//! uneven, nothing is padded. Loops of extent 1 are not emitted.
 //!
-//! Before (graph): `linear(x: [1, 3], fc.weight: [2, 3], fc.bias: [2]) -> y: [1, 2]`, all s8.8.
+//! Before (graph): `linear(x: [1, 3], fc.weight: [2, 3], fc.bias: [2]) -> y: [1, 2]`, all s8.8, B = 1.
 //!
 //! After (loops):
 //! ```text
@@ -16,23 +24,37 @@
 //!     y[i0] = requant(acc0 >> 8)
 //!   }
 //! ```
+//! With B = 2 the two outputs are computed together:
+//! ```text
+//!   par {
+//!     acc0 = fc_bias_b0[0] << 8
+//!     acc1 = fc_bias_b1[0] << 8
+//!   }
+//!   par {
+//!     acc0 += x_b0[0] * fc_weight_b0[0]
+//!     acc1 += x_b0[0] * fc_weight_b1[0]
+//!   }
+//!   ... (x_b1[0] with weight offset 1, then the remainder step x_b0[1] with offset 2)
+//! ```
 
-use crate::bundle::Role;
+use super::choose_layouts::choose_layouts;
+use crate::banking::Layout;
+use crate::error::Result;
 use crate::ir::graph::{Graph, OpKind, TensorId};
 use crate::ir::loops::{Acc, Access, Affine, Kernel, MapOp, MemId, Memory, Program, Stmt, Var};
 
-/// Lowers a validated graph to the loop IR.
-pub fn lower_graph(graph: &Graph) -> Program {
-    let mut lowering = Lowering::new(graph);
+/// Lowers a validated graph to the loop IR with banking factor `factor`.
+pub fn lower_graph(graph: &Graph, factor: usize) -> Result<Program> {
+    let layouts = choose_layouts(graph, factor)?;
+    let mut lowering = Lowering::new(graph, layouts);
     for op in &graph.ops {
+        lowering.next_var = 0;
         let body = match op.kind {
             OpKind::Linear { x, weight, bias, y } => lowering.linear(x, weight, bias, y),
             OpKind::Relu { x, y } => lowering.map(MapOp::Relu, &[x], y),
             OpKind::Add { a, b, y } => lowering.map(MapOp::SaturatingAdd, &[a, b], y),
-            OpKind::Reshape { x, y } => {
-                lowering.alias(y, x);
-                continue;
-            }
+            // Layouts already made the output share its input's memories.
+            OpKind::Reshape { .. } => continue,
         };
         let origin = if op.origin.is_empty() {
             op.kind.name().to_string()
@@ -45,69 +67,85 @@ pub fn lower_graph(graph: &Graph) -> Program {
             body,
         });
     }
-    Program {
+    Ok(Program {
         name: graph.name.clone(),
         memories: lowering.memories,
         kernels: lowering.kernels,
-    }
+    })
 }
 
 struct Lowering<'g> {
     graph: &'g Graph,
+    layouts: Vec<Layout>,
     memories: Vec<Memory>,
-    /// The memory of each tensor.
-    memory_of: Vec<MemId>,
+    /// The memories (banks) of each tensor.
+    memory_of: Vec<Vec<MemId>>,
     kernels: Vec<Kernel>,
     next_var: usize,
 }
 
 impl<'g> Lowering<'g> {
-    fn new(graph: &'g Graph) -> Self {
+    fn new(graph: &'g Graph, choice: super::choose_layouts::Layouts) -> Self {
         let mut lowering = Lowering {
             graph,
+            layouts: choice.layouts,
             memories: Vec::new(),
-            memory_of: vec![usize::MAX; graph.tensors.len()],
+            memory_of: vec![Vec::new(); graph.tensors.len()],
             kernels: Vec::new(),
             next_var: 0,
         };
-        // Reshape outputs are aliased when their op is lowered; all other tensors get a memory now,
-        // in declaration order, so memory names are stable.
-        let reshaped: Vec<TensorId> = graph
-            .ops
-            .iter()
-            .filter_map(|op| match op.kind {
-                OpKind::Reshape { y, .. } => Some(y),
-                _ => None,
-            })
-            .collect();
-        let mut used_names = Vec::new();
+        let mut used_names: Vec<String> = Vec::new();
+        // Memories in declaration order of the tensors that own them, so names are stable.
         for (id, t) in graph.tensors.iter().enumerate() {
-            if reshaped.contains(&id) {
+            if choice.storage[id] != id {
                 continue;
             }
-            let name = unique(identifier(&t.name), &used_names);
-            used_names.push(name.clone());
-            lowering.memory_of[id] = lowering.memories.len();
-            lowering.memories.push(Memory {
-                name,
-                tensors: vec![t.name.clone()],
-                role: t.role,
-                shape: t.shape.clone(),
-                len: t.len(),
-                format: t.format,
-            });
+            let layout = &lowering.layouts[id];
+            let banks = layout.banks();
+            let base = identifier(&t.name);
+            let sharing: Vec<TensorId> = (0..graph.tensors.len())
+                .filter(|&u| choice.storage[u] == id)
+                .collect();
+            let role = sharing
+                .iter()
+                .map(|&u| graph.tensors[u].role)
+                .max_by_key(|r| role_rank(*r))
+                .unwrap_or(t.role);
+            for (bank, elements) in layout.elements().into_iter().enumerate() {
+                let stem = if banks == 1 {
+                    base.clone()
+                } else {
+                    format!("{base}_b{bank}")
+                };
+                let name = unique(stem, &used_names);
+                used_names.push(name.clone());
+                lowering.memories.push(Memory {
+                    name,
+                    tensors: sharing
+                        .iter()
+                        .map(|&u| graph.tensors[u].name.clone())
+                        .collect(),
+                    role,
+                    shape: layout.shape.clone(),
+                    bank,
+                    banks,
+                    len: elements.len(),
+                    elements,
+                    format: t.format,
+                });
+            }
+        }
+        for id in 0..graph.tensors.len() {
+            let owner = choice.storage[id];
+            lowering.memory_of[id] = lowering
+                .memories
+                .iter()
+                .enumerate()
+                .filter(|(_, m)| m.tensors.contains(&graph.tensors[owner].name))
+                .map(|(i, _)| i)
+                .collect();
         }
         lowering
-    }
-
-    fn alias(&mut self, y: TensorId, x: TensorId) {
-        let mem = self.memory_of[x];
-        self.memory_of[y] = mem;
-        let memory = &mut self.memories[mem];
-        memory.tensors.push(self.graph.tensors[y].name.clone());
-        if self.graph.tensors[y].role == Role::Output && memory.role == Role::Activation {
-            memory.role = Role::Output;
-        }
     }
 
     /// A fresh loop variable, or `None` for an extent-1 loop (which is not emitted).
@@ -118,11 +156,24 @@ impl<'g> Lowering<'g> {
         })
     }
 
-    fn access(&self, tensor: TensorId, offset: Affine) -> Access {
+    fn access(&self, tensor: TensorId, bank: usize, offset: Affine) -> Access {
         Access {
-            mem: self.memory_of[tensor],
+            mem: self.memory_of[tensor][bank],
             offset,
         }
+    }
+
+    /// Number of banks of a tensor.
+    fn banks(&self, t: TensorId) -> usize {
+        self.layouts[t].banks()
+    }
+
+    /// Words in bank `b` of `t` per row (the bank's extent of the banked last dimension).
+    fn per_row(&self, t: TensorId, b: usize) -> usize {
+        *self.layouts[t]
+            .bank_shape(b)
+            .last()
+            .expect("tensors have at least one dimension")
     }
 
     fn linear(
@@ -132,67 +183,156 @@ impl<'g> Lowering<'g> {
         bias: Option<TensorId>,
         y: TensorId,
     ) -> Vec<Stmt> {
-        self.next_var = 0;
         let t = &self.graph.tensors;
         let (n, k) = (t[weight].shape[0], t[weight].shape[1]);
         let rows = t[x].len() / k;
-        let (fx, fw, fy) = (t[x].format, t[weight].format, t[y].format);
-        let product_frac = fx.frac + fw.frac;
-        let acc = Acc(0);
-        let (vm, vn, vk) = (self.var(rows), self.var(n), self.var(k));
+        let product_frac = t[x].format.frac + t[weight].format.frac;
+        let shape = LinearShape {
+            x,
+            weight,
+            bias: bias.map(|b| (b, product_frac - t[b].format.frac)),
+            y,
+            k,
+            shift: product_frac - t[y].format.frac,
+            p: self.banks(y),
+            q: self.banks(x),
+        };
+        let vm = self.var(rows);
+        let row = Affine::var(vm);
+        let vno = self.var(n / shape.p);
+        let main = self.linear_block(&shape, &row, Affine::var(vno), shape.p);
+        let mut body = nest(vno, n / shape.p, main);
+        if n % shape.p != 0 {
+            body.extend(self.linear_block(
+                &shape,
+                &row,
+                Affine::constant(n / shape.p),
+                n % shape.p,
+            ));
+        }
+        nest(vm, rows, body)
+    }
 
-        let row = |base: Affine, stride: usize| match vm {
-            Some(v) => base.plus(v, stride),
-            None => base,
+    /// Outputs `n = n_o * P + j` for `j < copies`, computed together.
+    fn linear_block(
+        &mut self,
+        s: &LinearShape,
+        row: &Affine,
+        n_o: Affine,
+        copies: usize,
+    ) -> Vec<Stmt> {
+        let init = par((0..copies)
+            .map(|j| Stmt::InitAcc {
+                acc: Acc(j),
+                bias: s
+                    .bias
+                    .map(|(b, shift)| (self.access(b, j, n_o.clone()), shift)),
+            })
+            .collect());
+        let vko = self.var(s.k / s.q);
+        let steps = |me: &Self, k_o: &Affine, us: usize| -> Vec<Stmt> {
+            (0..us)
+                .map(|u| {
+                    // Input element k = k_o * Q + u lives in bank u at row * per_row + k_o.
+                    let x_at = me.access(s.x, u, row.clone().scale(me.per_row(s.x, u)).add(k_o));
+                    par((0..copies)
+                        .map(|j| {
+                            // Weight row n = n_o * P + j lives in bank j at n_o * K + k.
+                            let w_off = n_o
+                                .clone()
+                                .scale(s.k)
+                                .add(&k_o.clone().scale(s.q))
+                                .add(&Affine::constant(u));
+                            Stmt::Mac {
+                                acc: Acc(j),
+                                a: x_at.clone(),
+                                b: me.access(s.weight, j, w_off),
+                            }
+                        })
+                        .collect())
+                })
+                .collect()
         };
-        let with = |a: Affine, v: Option<Var>, stride: usize| match v {
-            Some(v) => a.plus(v, stride),
-            None => a,
-        };
-        let x_at = self.access(x, with(row(Affine::default(), k), vk, 1));
-        let w_at = self.access(weight, with(with(Affine::default(), vn, k), vk, 1));
-        let y_at = self.access(y, with(row(Affine::default(), n), vn, 1));
-        let bias = bias.map(|b| {
-            let at = self.access(b, with(Affine::default(), vn, 1));
-            (at, product_frac - t[b].format.frac)
-        });
-
-        let mac = Stmt::Mac {
-            acc,
-            a: x_at,
-            b: w_at,
-        };
-        let per_output = vec![Stmt::InitAcc { acc, bias }];
-        let per_output = [
-            per_output,
-            nest(vk, k, vec![mac]),
-            vec![Stmt::Requant {
-                dst: y_at,
-                acc,
-                shift: product_frac - fy.frac,
-            }],
-        ]
-        .concat();
-        nest(vm, rows, nest(vn, n, per_output))
+        let mut body = vec![init];
+        body.extend(nest(vko, s.k / s.q, steps(self, &Affine::var(vko), s.q)));
+        if s.k % s.q != 0 {
+            body.extend(steps(self, &Affine::constant(s.k / s.q), s.k % s.q));
+        }
+        body.push(par((0..copies)
+            .map(|j| Stmt::Requant {
+                dst: self.access(s.y, j, row.clone().scale(self.per_row(s.y, j)).add(&n_o)),
+                acc: Acc(j),
+                shift: s.shift,
+            })
+            .collect()));
+        body
     }
 
     fn map(&mut self, op: MapOp, args: &[TensorId], y: TensorId) -> Vec<Stmt> {
-        self.next_var = 0;
-        let len = self.graph.tensors[y].len();
-        let v = self.var(len);
-        let at = |t: TensorId, me: &Self| {
-            let offset = match v {
-                Some(v) => Affine::default().plus(v, 1),
-                None => Affine::constant(0),
-            };
-            me.access(t, offset)
+        let t = &self.graph.tensors[y];
+        let last = *t.shape.last().expect("tensors have at least one dimension");
+        let rows = t.len() / last;
+        let f = self.banks(y);
+        let vm = self.var(rows);
+        let row = Affine::var(vm);
+        let block = |me: &Self, e_o: Affine, copies: usize| -> Stmt {
+            par((0..copies)
+                .map(|u| {
+                    let at = |tensor| {
+                        me.access(
+                            tensor,
+                            u,
+                            row.clone().scale(me.per_row(tensor, u)).add(&e_o),
+                        )
+                    };
+                    Stmt::Map {
+                        dst: at(y),
+                        op,
+                        args: args.iter().map(|&a| at(a)).collect(),
+                    }
+                })
+                .collect())
         };
-        let stmt = Stmt::Map {
-            dst: at(y, self),
-            op,
-            args: args.iter().map(|&a| at(a, self)).collect(),
-        };
-        nest(v, len, vec![stmt])
+        let veo = self.var(last / f);
+        let mut body = nest(veo, last / f, vec![block(self, Affine::var(veo), f)]);
+        if last % f != 0 {
+            body.push(block(self, Affine::constant(last / f), last % f));
+        }
+        nest(vm, rows, body)
+    }
+}
+
+struct LinearShape {
+    x: TensorId,
+    weight: TensorId,
+    /// The bias and how far to shift it into the product's fraction.
+    bias: Option<(TensorId, u32)>,
+    y: TensorId,
+    k: usize,
+    shift: u32,
+    /// Outputs computed at once (banks of `y`, of the weight's rows and of the bias).
+    p: usize,
+    /// Banks of the input's last dimension.
+    q: usize,
+}
+
+/// Inputs and outputs must stay reachable by a host, so they win when tensors share memories.
+fn role_rank(role: crate::bundle::Role) -> u8 {
+    use crate::bundle::Role::*;
+    match role {
+        Activation => 0,
+        Weight => 1,
+        Output => 2,
+        Input => 3,
+    }
+}
+
+/// Statements run together; a single one needs no `par`.
+fn par(mut stmts: Vec<Stmt>) -> Stmt {
+    if stmts.len() == 1 {
+        stmts.remove(0)
+    } else {
+        Stmt::Par(stmts)
     }
 }
 

@@ -1,0 +1,137 @@
+//! `choose-layouts`: picks every tensor's banking for a banking factor `B`, so that the kernels
+//! `lower-graph` builds touch each bank at most once per parallel step, and a producer writes in
+//! the layout its consumers read (all activations share one rule, so layouts agree by
+//! construction across layers).
+//!
+//! - Activations, inputs and outputs `[..., L]`: cyclic on the last dimension by `min(B, L)`. A
+//!   `linear` reads its input one element per step from the bank of that element and writes its
+//!   `P` outputs, one per bank; elementwise ops touch `F` banks in lock step.
+//! - Linear weights `[N, K]` and biases `[N]`: cyclic on dimension 0 by `min(B, N)`: output copy
+//!   `j` owns bank `j` of the weight rows.
+//! - A reshape shares its input's memories when both layouts put every element in the same
+//!   (bank, offset); a model input that is only reshaped takes the reshaped layout (the host
+//!   scatters it). Any other reshape between banked layouts is rejected.
+//!
+//! Before: `x: [1, 13]`, `fc.weight: [29, 13]`, `y: [1, 29]`, `B = 4`.
+//! After: `x` cyclic dim 1 by 4 (banks of 4, 3, 3, 3), `fc.weight` cyclic dim 0 by 4 (rows 8, 7, 7, 7),
+//! `y` cyclic dim 1 by 4 (8, 7, 7, 7).
+
+use crate::banking::{DimBanking, Layout, Scheme};
+use crate::bundle::Role;
+use crate::error::{Error, Result};
+use crate::ir::graph::{Graph, OpKind, TensorId};
+
+/// The chosen layouts and which tensor's memories each tensor lives in.
+pub struct Layouts {
+    pub layouts: Vec<Layout>,
+    /// `storage[t]` is the tensor whose memories hold `t` (itself unless a reshape aliases it).
+    pub storage: Vec<TensorId>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Use {
+    /// Banked on the last dimension.
+    Activation,
+    /// Banked on dimension 0 (rows of a linear weight, or its bias).
+    LinearParameter,
+}
+
+pub fn choose_layouts(graph: &Graph, factor: usize) -> Result<Layouts> {
+    if factor == 0 {
+        return Err(Error::Unsupported(
+            "banking factor 0: the factor must be at least 1".into(),
+        ));
+    }
+    let mut uses: Vec<Option<Use>> = vec![None; graph.tensors.len()];
+    let mut note = |t: TensorId, u: Use, op: &str| -> Result<()> {
+        match uses[t] {
+            Some(prev) if prev != u => Err(Error::Unsupported(format!(
+                "tensor '{}' is used both as a linear weight and as an activation (by '{op}'); it cannot be banked both ways",
+                graph.tensors[t].name
+            ))),
+            _ => {
+                uses[t] = Some(u);
+                Ok(())
+            }
+        }
+    };
+    for op in &graph.ops {
+        match op.kind {
+            OpKind::Linear { x, weight, bias, y } => {
+                note(weight, Use::LinearParameter, &op.name)?;
+                if let Some(b) = bias {
+                    note(b, Use::LinearParameter, &op.name)?;
+                }
+                note(x, Use::Activation, &op.name)?;
+                note(y, Use::Activation, &op.name)?;
+            }
+            OpKind::Relu { x, y } | OpKind::Reshape { x, y } => {
+                note(x, Use::Activation, &op.name)?;
+                note(y, Use::Activation, &op.name)?;
+            }
+            OpKind::Add { a, b, y } => {
+                for t in [a, b, y] {
+                    note(t, Use::Activation, &op.name)?;
+                }
+            }
+        }
+    }
+    let layouts: Vec<Layout> = graph
+        .tensors
+        .iter()
+        .zip(&uses)
+        .map(|(t, u)| {
+            let dim = match u {
+                Some(Use::LinearParameter) => 0,
+                _ => t.shape.len() - 1,
+            };
+            let f = factor.min(t.shape[dim]);
+            if f == 1 {
+                return Ok(Layout::unbanked(&t.shape));
+            }
+            Layout::new(
+                &t.shape,
+                vec![DimBanking {
+                    dim,
+                    scheme: Scheme::Cyclic,
+                    factor: f,
+                }],
+            )
+            .map_err(|m| Error::tensor(&t.name, m))
+        })
+        .collect::<Result<_>>()?;
+
+    let mut storage: Vec<TensorId> = (0..graph.tensors.len()).collect();
+    for op in &graph.ops {
+        let OpKind::Reshape { x, y } = op.kind else {
+            continue;
+        };
+        if same_placement(&layouts[x], &layouts[y]) {
+            storage[y] = storage[x];
+        } else if graph.tensors[x].role == Role::Input && only_reshaped(graph, x) {
+            storage[x] = y;
+        } else {
+            return Err(Error::Unsupported(format!(
+                "node '{}' ({}): reshaping '{}' {:?} into {:?} would move elements between banks at banking factor {factor}; re-banking copies are not implemented yet",
+                op.name, op.origin, graph.tensors[x].name, graph.tensors[x].shape, graph.tensors[y].shape
+            )));
+        }
+    }
+    Ok(Layouts { layouts, storage })
+}
+
+/// Both layouts put every row-major element in the same bank at the same offset.
+fn same_placement(a: &Layout, b: &Layout) -> bool {
+    a.banks() == b.banks() && a.elements() == b.elements()
+}
+
+fn only_reshaped(graph: &Graph, t: TensorId) -> bool {
+    graph.ops.iter().all(|op| match op.kind {
+        OpKind::Reshape { .. } => true,
+        OpKind::Linear {
+            x, weight, bias, ..
+        } => x != t && weight != t && bias != Some(t),
+        OpKind::Relu { x, .. } => x != t,
+        OpKind::Add { a, b, .. } => a != t && b != t,
+    })
+}
