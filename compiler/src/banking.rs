@@ -59,10 +59,12 @@ impl Layout {
                 return Err(format!("dimension {} is banked twice", d.dim));
             }
             match d.scheme {
-                Scheme::Complete if d.factor != extent => return Err(format!(
+                Scheme::Complete if d.factor != extent => {
+                    return Err(format!(
                     "complete banking of dimension {} needs factor {extent} (its extent), not {}",
                     d.dim, d.factor
-                )),
+                ))
+                }
                 _ if d.factor == 0 => return Err(format!("dimension {}: factor 0", d.dim)),
                 _ if d.factor > extent => {
                     return Err(format!(

@@ -19,10 +19,26 @@ fn tiny_mlp_calyx_snapshot() {
 
 #[test]
 fn every_example_compiles_to_verilog() {
-    for name in ["tiny_mlp", "mlp", "residual_mlp", "uneven_mlp", "matmul"] {
-        let a = compile(&example(name), &Options::default()).expect(name);
-        assert!(a.verilog.contains("module main"), "{name}");
-        assert!(a.verilog.contains("module mlc_requant"), "{name}");
-        assert!(a.verilog.contains("module std_reg"), "{name}");
+    for name in [
+        "tiny_mlp",
+        "mlp",
+        "residual_mlp",
+        "uneven_mlp",
+        "matmul",
+        "matmul4",
+    ] {
+        for banking in [1, 2, 4, 8] {
+            let a = compile(&example(name), &Options { banking }).expect(name);
+            assert!(a.verilog.contains("module main"), "{name}");
+            assert!(a.verilog.contains("module mlc_requant"), "{name}");
+            assert!(a.verilog.contains("module std_reg"), "{name}");
+        }
     }
+}
+
+#[test]
+fn matmul4_banked_by_2_snapshot() {
+    let a = compile(&example("matmul4"), &Options { banking: 2 }).expect("compiles");
+    insta::assert_snapshot!("matmul4_cyclic2_loops", a.loops);
+    insta::assert_snapshot!("matmul4_cyclic2_futil", a.futil);
 }

@@ -8,4 +8,4 @@ pub mod pipeline;
 pub mod python;
 pub mod report;
 
-pub use pipeline::{run_bundle, RunResult, RunSettings};
+pub use pipeline::{run_bundle, Design, RunResult, RunSettings};

@@ -95,38 +95,11 @@ fn run(
     verilator: &Verilator,
     settings: &RunSettings,
 ) -> Result<RunResult> {
-    let golden = Golden::load(bundle)?;
     let t = Instant::now();
-    let artifacts = compile(bundle, &Options { banking })?;
-    let compile_ms = ms(t);
-    artifacts.write_to(work_dir)?;
-
-    let t = Instant::now();
-    let model = verilator
-        .build(
-            &work_dir.join(Artifacts::VERILOG),
-            "main",
-            &work_dir.join("verilator"),
-        )
-        .context("building the design with Verilator")?;
-    let verilator_build_ms = ms(t);
-
-    let t = Instant::now();
-    let mut sim = model.instantiate()?;
-    load_memories(&mut sim, bundle, &golden, &artifacts.manifest)?;
-    sim.reset(2)?;
-    let cycles = sim.run(settings.max_cycles)?;
-    let mut outputs = Vec::new();
-    for expected in &golden.outputs {
-        let values = gather(
-            &sim,
-            &artifacts.manifest,
-            &expected.fixed.name,
-            expected.fixed.values.len(),
-        )?;
-        outputs.push(compare(expected, &values, settings.tolerance));
-    }
-    let simulate_ms = ms(t);
+    let design = Design::prepare(bundle, banking, work_dir, verilator)?;
+    let (compile_ms, verilator_build_ms) = (design.compile_ms, design.verilator_build_ms);
+    let (cycles, outputs) = design.simulate(settings)?;
+    let simulate_ms = ms(t) - compile_ms - verilator_build_ms;
 
     let bit_exact = outputs.iter().all(|c| c.bit_exact);
     Ok(RunResult {
@@ -143,6 +116,67 @@ fn run(
         outputs,
         error: None,
     })
+}
+
+/// A compiled and Verilator-built design with its golden data, ready to simulate (repeatedly).
+pub struct Design<'b> {
+    bundle: &'b Bundle,
+    golden: Golden,
+    manifest: Manifest,
+    model: mlcalyx_sim::Model,
+    pub compile_ms: f64,
+    pub verilator_build_ms: f64,
+}
+
+impl<'b> Design<'b> {
+    /// Compiles `bundle` at `banking` into `work_dir` and builds it with Verilator.
+    pub fn prepare(
+        bundle: &'b Bundle,
+        banking: u32,
+        work_dir: &Path,
+        verilator: &Verilator,
+    ) -> Result<Design<'b>> {
+        let golden = Golden::load(bundle)?;
+        let t = Instant::now();
+        let artifacts = compile(bundle, &Options { banking })?;
+        let compile_ms = ms(t);
+        artifacts.write_to(work_dir)?;
+        let t = Instant::now();
+        let model = verilator
+            .build(
+                &work_dir.join(Artifacts::VERILOG),
+                "main",
+                &work_dir.join("verilator"),
+            )
+            .context("building the design with Verilator")?;
+        Ok(Design {
+            bundle,
+            golden,
+            manifest: artifacts.manifest,
+            model,
+            compile_ms,
+            verilator_build_ms: ms(t),
+        })
+    }
+
+    /// One inference on the golden inputs: cycles from go to done, and each output compared.
+    pub fn simulate(&self, settings: &RunSettings) -> Result<(u64, Vec<Comparison>)> {
+        let mut sim = self.model.instantiate()?;
+        load_memories(&mut sim, self.bundle, &self.golden, &self.manifest)?;
+        sim.reset(2)?;
+        let cycles = sim.run(settings.max_cycles)?;
+        let mut outputs = Vec::new();
+        for expected in &self.golden.outputs {
+            let values = gather(
+                &sim,
+                &self.manifest,
+                &expected.fixed.name,
+                expected.fixed.values.len(),
+            )?;
+            outputs.push(compare(expected, &values, settings.tolerance));
+        }
+        Ok((cycles, outputs))
+    }
 }
 
 /// Reads a tensor back from its banks, in row-major order.

@@ -77,3 +77,70 @@ fn step(program: &Program, kernel: &str, stmts: &[Stmt]) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::Role;
+    use crate::ir::loops::{Acc, Affine, Kernel, Memory, Var};
+    use crate::numerics::FixedFormat;
+
+    fn memory(name: &str, bank: usize) -> Memory {
+        Memory {
+            name: name.into(),
+            tensors: vec!["x".into()],
+            role: Role::Input,
+            shape: vec![8],
+            bank,
+            banks: 2,
+            elements: vec![0, 2, 4, 6],
+            len: 4,
+            format: FixedFormat::Q8_8,
+        }
+    }
+
+    fn program(second_x: Affine) -> Program {
+        let i = Affine::var(Some(Var(0)));
+        let at = |mem, offset: Affine| Access { mem, offset };
+        let par = Stmt::Par(vec![
+            Stmt::Mac {
+                acc: Acc(0),
+                a: at(0, i.clone()),
+                b: at(1, i.clone()),
+            },
+            Stmt::Mac {
+                acc: Acc(1),
+                a: at(0, second_x),
+                b: at(2, i.clone()),
+            },
+        ]);
+        Program {
+            name: "t".into(),
+            memories: vec![memory("x_b0", 0), memory("w_b0", 0), memory("w_b1", 1)],
+            kernels: vec![Kernel {
+                name: "k".into(),
+                origin: String::new(),
+                body: vec![Stmt::For {
+                    var: Var(0),
+                    extent: 4,
+                    body: vec![par],
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn a_shared_read_of_one_element_is_not_a_conflict() {
+        assert!(check_conflicts(&program(Affine::var(Some(Var(0))))).is_ok());
+    }
+
+    #[test]
+    fn two_elements_of_one_bank_in_one_step_are_rejected_with_both_accesses() {
+        let other = Affine::var(Some(Var(0))).add(&Affine::constant(1));
+        let e = check_conflicts(&program(other)).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "bank conflict on tensor 'x', bank 0 (memory 'x_b0'): x_b0[i0] and x_b0[i0 + 1] are accessed in the same step of kernel 'k'"
+        );
+    }
+}
