@@ -21,15 +21,8 @@ pub enum Error {
         message: String,
     },
     /// Two accesses in one parallel step need the same memory port.
-    #[error("bank conflict on tensor '{tensor}', bank {bank} (memory '{memory}'): {first} and {second} are accessed in the same step of kernel '{kernel}'")]
-    Conflict {
-        tensor: String,
-        bank: usize,
-        memory: String,
-        first: String,
-        second: String,
-        kernel: String,
-    },
+    #[error("{0}")]
+    Conflict(Box<BankConflict>),
     /// A request the compiler cannot honour yet.
     #[error("unsupported: {0}")]
     Unsupported(String),
@@ -58,6 +51,18 @@ impl Error {
             message: message.into(),
         }
     }
+}
+
+/// Two accesses that would need one bank's single port in the same step.
+#[derive(Debug, thiserror::Error)]
+#[error("bank conflict on tensor '{tensor}', bank {bank} (memory '{memory}'): {first} and {second} are accessed in the same step of kernel '{kernel}'")]
+pub struct BankConflict {
+    pub tensor: String,
+    pub bank: usize,
+    pub memory: String,
+    pub first: String,
+    pub second: String,
+    pub kernel: String,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

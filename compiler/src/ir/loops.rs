@@ -137,7 +137,7 @@ impl Affine {
     }
 
     /// `self + other`, merging terms of the same variable.
-    pub fn add(mut self, other: &Affine) -> Affine {
+    pub fn plus(mut self, other: &Affine) -> Affine {
         self.constant += other.constant;
         for &(v, c) in &other.terms {
             match self.terms.iter_mut().find(|t| t.0 == v) {

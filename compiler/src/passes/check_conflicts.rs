@@ -8,7 +8,7 @@
 //! Accepted: `par { acc0 += x_b0[i0] * w_b0[i0]; acc1 += x_b0[i0] * w_b1[i0] }` (`x_b0` read once).
 //! Rejected: `par { acc0 += x_b0[i0] * w_b0[i0]; acc1 += x_b0[i0 + 1] * w_b1[i0] }`.
 
-use crate::error::{Error, Result};
+use crate::error::{BankConflict, Error, Result};
 use crate::ir::loops::{Access, Program, Stmt};
 
 pub fn check_conflicts(program: &Program) -> Result<()> {
@@ -62,14 +62,14 @@ fn step(program: &Program, kernel: &str, stmts: &[Stmt]) -> Result<()> {
                 let shared_read = !is_write && !b_write && a.offset == b.offset;
                 if same_port && !shared_read {
                     let m = &program.memories[a.mem];
-                    return Err(Error::Conflict {
+                    return Err(Error::Conflict(Box::new(BankConflict {
                         tensor: m.tensors.join("/"),
                         bank: m.bank,
                         memory: m.name.clone(),
                         first: format!("{}[{}]", m.name, b.offset),
                         second: format!("{}[{}]", m.name, a.offset),
                         kernel: kernel.to_string(),
-                    });
+                    })));
                 }
             }
             seen.push((a, is_write));
@@ -136,7 +136,7 @@ mod tests {
 
     #[test]
     fn two_elements_of_one_bank_in_one_step_are_rejected_with_both_accesses() {
-        let other = Affine::var(Some(Var(0))).add(&Affine::constant(1));
+        let other = Affine::var(Some(Var(0))).plus(&Affine::constant(1));
         let e = check_conflicts(&program(other)).unwrap_err().to_string();
         assert_eq!(
             e,

@@ -202,7 +202,7 @@ impl<'g> Lowering<'g> {
         let vno = self.var(n / shape.p);
         let main = self.linear_block(&shape, &row, Affine::var(vno), shape.p);
         let mut body = nest(vno, n / shape.p, main);
-        if n % shape.p != 0 {
+        if !n.is_multiple_of(shape.p) {
             body.extend(self.linear_block(
                 &shape,
                 &row,
@@ -234,15 +234,15 @@ impl<'g> Lowering<'g> {
             (0..us)
                 .map(|u| {
                     // Input element k = k_o * Q + u lives in bank u at row * per_row + k_o.
-                    let x_at = me.access(s.x, u, row.clone().scale(me.per_row(s.x, u)).add(k_o));
+                    let x_at = me.access(s.x, u, row.clone().scale(me.per_row(s.x, u)).plus(k_o));
                     par((0..copies)
                         .map(|j| {
                             // Weight row n = n_o * P + j lives in bank j at n_o * K + k.
                             let w_off = n_o
                                 .clone()
                                 .scale(s.k)
-                                .add(&k_o.clone().scale(s.q))
-                                .add(&Affine::constant(u));
+                                .plus(&k_o.clone().scale(s.q))
+                                .plus(&Affine::constant(u));
                             Stmt::Mac {
                                 acc: Acc(j),
                                 a: x_at.clone(),
@@ -255,12 +255,12 @@ impl<'g> Lowering<'g> {
         };
         let mut body = vec![init];
         body.extend(nest(vko, s.k / s.q, steps(self, &Affine::var(vko), s.q)));
-        if s.k % s.q != 0 {
+        if !s.k.is_multiple_of(s.q) {
             body.extend(steps(self, &Affine::constant(s.k / s.q), s.k % s.q));
         }
         body.push(par((0..copies)
             .map(|j| Stmt::Requant {
-                dst: self.access(s.y, j, row.clone().scale(self.per_row(s.y, j)).add(&n_o)),
+                dst: self.access(s.y, j, row.clone().scale(self.per_row(s.y, j)).plus(&n_o)),
                 acc: Acc(j),
                 shift: s.shift,
             })
@@ -282,7 +282,7 @@ impl<'g> Lowering<'g> {
                         me.access(
                             tensor,
                             u,
-                            row.clone().scale(me.per_row(tensor, u)).add(&e_o),
+                            row.clone().scale(me.per_row(tensor, u)).plus(&e_o),
                         )
                     };
                     Stmt::Map {
@@ -295,7 +295,7 @@ impl<'g> Lowering<'g> {
         };
         let veo = self.var(last / f);
         let mut body = nest(veo, last / f, vec![block(self, Affine::var(veo), f)]);
-        if last % f != 0 {
+        if !last.is_multiple_of(f) {
             body.push(block(self, Affine::constant(last / f), last % f));
         }
         nest(vm, rows, body)
