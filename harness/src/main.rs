@@ -33,7 +33,9 @@ enum Command {
         /// Keep every artifact here (default: a temporary folder, removed afterwards).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Largest accepted |simulated - float PyTorch| error, in real units.
+        /// Tolerance for |simulated - float PyTorch|, in real units: reported per output as
+        /// `within_tolerance`. Pass/fail (the exit status) is bit-exactness against the
+        /// fixed-point reference.
         #[arg(long, default_value_t = RunSettings::default().tolerance)]
         tolerance: f64,
         /// Stop a simulation that runs longer than this.

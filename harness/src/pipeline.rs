@@ -13,7 +13,8 @@ use std::time::Instant;
 /// Settings shared by every run.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
-    /// Largest accepted |simulated - float PyTorch| in real units.
+    /// Tolerance for |simulated - float PyTorch| in real units, reported as `within_tolerance`
+    /// (pass/fail is bit-exactness against the fixed-point reference).
     pub tolerance: f64,
     /// A simulation still running after this many cycles is stopped and reported.
     pub max_cycles: u64,

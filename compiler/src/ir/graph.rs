@@ -362,12 +362,18 @@ impl<'n> NodeCtx<'n> {
                 "a {fx} x {fw} product needs {product_width} bits, more than the {ACCUMULATOR_WIDTH}-bit accumulator"
             )));
         }
-        // Worst case |sum| = k * 2^(wx-1) * 2^(ww-1) must stay below 2^(ACC-1).
-        let terms = k + usize::from(bias.is_some());
-        let bits_of_k = usize::BITS - terms.leading_zeros();
-        if product_width - 2 + bits_of_k >= ACCUMULATOR_WIDTH {
+        // Worst case |sum| = k * 2^(wx-1) * 2^(ww-1) + 2^(wb-1) << (fx+fw-fb) must stay below
+        // 2^(ACC-1). Computed in i128 so the check itself cannot overflow.
+        let products = (k as i128) << (product_width - 2);
+        let bias_bound = bias.map_or(0i128, |b| {
+            let fb = t[b].format;
+            let shift = (fx.frac + fw.frac).saturating_sub(fb.frac);
+            1i128 << (fb.width - 1 + shift).min(100)
+        });
+        if products + bias_bound >= 1i128 << (ACCUMULATOR_WIDTH - 1) {
             return Err(self.error(format!(
-                "{k} products of {fx} x {fw} could overflow the {ACCUMULATOR_WIDTH}-bit accumulator"
+                "{k} products of {fx} x {fw}{} could overflow the {ACCUMULATOR_WIDTH}-bit accumulator",
+                if bias.is_some() { " plus the bias" } else { "" }
             )));
         }
         let product_frac = fx.frac + fw.frac;

@@ -6,7 +6,7 @@
 //! `docs/ir.md` and the snapshot tests show:
 //!
 //! ```text
-//! kernel fc1 (linear; fc1 (Linear) at mlp.py:21)
+//! kernel linear (linear; fc1 (Linear) at mlp.py:18)
 //!   for i0 in 0..64 {
 //!     acc0 = fc1_bias[i0] << 8
 //!     for i1 in 0..16 {
