@@ -8,6 +8,11 @@ use calyx_opt::pass_manager::PassManager;
 use calyx_utils::OutputFile;
 use std::path::Path;
 
+/// The Calyx crates keep global mutable state (calyx-utils' `PositionTable` is a `static mut`
+/// singleton), so two compilations on different threads corrupt each other's memory. Every use of
+/// the crates holds this lock.
+static CALYX_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const OUR_PRIMITIVES_FUTIL: &str = include_str!("../../primitives/mlcalyx.futil");
 const OUR_PRIMITIVES_SV: &str = include_str!("../../primitives/mlcalyx.sv");
 
@@ -20,6 +25,9 @@ pub fn futil_to_verilog(futil: &str) -> Result<String> {
     let program = scratch.path().join("model.futil");
     write(&program, futil)?;
 
+    let _guard = CALYX_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let calyx = |e: calyx_utils::Error| Error::Calyx(format!("{e:?}"));
     let ws = Workspace::construct(&Some(program), &lib).map_err(calyx)?;
     let mut ctx = calyx_ir::from_ast::ast_to_ir(ws).map_err(calyx)?;
