@@ -138,6 +138,17 @@ fn real_main() -> Result<bool> {
             } else {
                 print!("{}", report::table(&results));
             }
+            let errors: Vec<String> = results
+                .iter()
+                .filter_map(|r| {
+                    r.error
+                        .as_ref()
+                        .map(|e| format!("banking {}: {e}", r.banking))
+                })
+                .collect();
+            if !errors.is_empty() {
+                bail!("{}", errors.join("\n"));
+            }
             Ok(results.iter().all(|r| r.ok()))
         }
     }

@@ -1,0 +1,391 @@
+//! Bad input through the `mlcalyx` command line: every error exits non-zero without a panic, names
+//! its cause and its place (file, tensor or node), and leaves no partial output behind.
+
+mod common;
+
+use common::{describe, example_bundle, run_cli, stderr, stdout, BundleSpec, Q8_8};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// Copies a folder tree.
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// A copy of examples/tiny_mlp.bundle in `tmp`, to break.
+fn tiny_copy(tmp: &Path, name: &str) -> PathBuf {
+    let dir = tmp.join(name);
+    copy_dir(&example_bundle("tiny_mlp"), &dir);
+    dir
+}
+
+fn lower(text: &str) -> String {
+    text.to_lowercase()
+}
+
+/// The command failed cleanly: a non-zero exit code (not a signal, not Rust's panic code 101)
+/// and no panic message.
+fn assert_clean_failure(o: &Output) {
+    let code = o.status.code();
+    assert!(
+        matches!(code, Some(c) if c != 0 && c != 101),
+        "expected a clean non-zero exit\n{}",
+        describe(o)
+    );
+    assert!(
+        !stderr(o).contains("panicked") && !stdout(o).contains("panicked"),
+        "a panic\n{}",
+        describe(o)
+    );
+}
+
+/// Every needle occurs in `text` (case-insensitively).
+fn assert_mentions(text: &str, needles: &[&str], o: &Output) {
+    for n in needles {
+        assert!(
+            lower(text).contains(&lower(n)),
+            "the message should mention {n:?}\n{}",
+            describe(o)
+        );
+    }
+}
+
+/// At least one of `words` occurs in `text` (case-insensitively).
+fn assert_mentions_any(text: &str, words: &[&str], o: &Output) {
+    assert!(
+        words.iter().any(|w| lower(text).contains(&lower(w))),
+        "the message should say one of {words:?}\n{}",
+        describe(o)
+    );
+}
+
+/// A folder that does not exist or is empty.
+fn assert_no_output(dir: &Path) {
+    if dir.exists() {
+        let left: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert!(left.is_empty(), "partial output left behind: {left:?}");
+    }
+}
+
+/// `compile BUNDLE -o OUT` fails with exit 2, names every needle on stderr, and writes nothing.
+fn check_compile_rejects(bundle: &Path, needles: &[&str]) -> Output {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("compiled");
+    let o = run_cli(
+        tmp.path(),
+        [
+            "compile".as_ref(),
+            bundle.as_os_str(),
+            "-o".as_ref(),
+            out_dir.as_os_str(),
+        ],
+    );
+    assert_clean_failure(&o);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "errors exit with 2\n{}",
+        describe(&o)
+    );
+    assert_mentions(&stderr(&o), needles, &o);
+    assert_no_output(&out_dir);
+    o
+}
+
+/// Where `run` reports a failure.
+#[derive(Clone, Copy, PartialEq)]
+enum Reported {
+    /// Before any row is run (e.g. the bundle cannot be loaded): on stderr, exit 2.
+    OnStderr,
+    /// While running a row (e.g. the graph does not compile): in the report on stdout (the table,
+    /// or the row's "error" in --json), status "error", non-zero exit.
+    InTheReport,
+}
+
+/// `run BUNDLE --out DIR` fails cleanly, names every needle, and leaves no DIR/banking-1; with
+/// `--json`, stdout is either empty or a JSON array of "error" rows naming the needles.
+fn check_run_rejects(bundle: &Path, needles: &[&str], reported: Reported) {
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("run");
+    let o = run_cli(
+        tmp.path(),
+        [
+            "run".as_ref(),
+            bundle.as_os_str(),
+            "--out".as_ref(),
+            out_dir.as_os_str(),
+        ],
+    );
+    assert_clean_failure(&o);
+    match reported {
+        Reported::OnStderr => {
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "errors exit with 2\n{}",
+                describe(&o)
+            );
+            assert_mentions(&stderr(&o), needles, &o);
+        }
+        Reported::InTheReport => {
+            let both = format!("{}\n{}", stdout(&o), stderr(&o));
+            assert_mentions(&both, needles, &o);
+            assert!(stdout(&o).contains("error"), "{}", describe(&o));
+        }
+    }
+    assert!(
+        !out_dir.join("banking-1").exists(),
+        "run left a partial {}",
+        out_dir.join("banking-1").display()
+    );
+
+    let o = run_cli(
+        tmp.path(),
+        ["run".as_ref(), bundle.as_os_str(), "--json".as_ref()],
+    );
+    assert_clean_failure(&o);
+    let text = stdout(&o);
+    match reported {
+        Reported::OnStderr => {
+            assert_mentions(&stderr(&o), needles, &o);
+            assert!(text.trim().is_empty(), "{}", describe(&o));
+        }
+        Reported::InTheReport => {
+            let rows: Value = serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("--json stdout is not JSON ({e})\n{}", describe(&o)));
+            let rows = rows.as_array().expect("a JSON array");
+            assert_eq!(rows.len(), 1, "{}", describe(&o));
+            assert_eq!(rows[0]["status"], "error", "{}", describe(&o));
+            assert_eq!(rows[0]["bit_exact"], false, "{}", describe(&o));
+            assert_eq!(rows[0]["cycles"], Value::Null, "{}", describe(&o));
+            let error = rows[0]["error"].as_str().expect("the row has an error");
+            assert_mentions(error, needles, &o);
+        }
+    }
+}
+
+#[test]
+fn malformed_model_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tiny_copy(tmp.path(), "broken.bundle");
+    // Line 3 has a stray comma.
+    std::fs::write(
+        b.join("model.json"),
+        "{\n  \"schema\": \"mlcalyx.bundle\",\n  \"version\": 1,,\n  \"model\": {}\n}\n",
+    )
+    .unwrap();
+    let file = b.join("model.json").display().to_string();
+    let o = check_compile_rejects(&b, &[&file, "line 3"]);
+    assert_mentions_any(
+        &stderr(&o),
+        &["malformed", "invalid", "syntax", "parse"],
+        &o,
+    );
+    check_run_rejects(&b, &[&file, "line 3"], Reported::OnStderr);
+}
+
+#[test]
+fn model_json_with_another_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tiny_copy(tmp.path(), "manifest_not_bundle.bundle");
+    let text = std::fs::read_to_string(b.join("model.json")).unwrap();
+    let wrong = text.replacen("\"mlcalyx.bundle\"", "\"mlcalyx.manifest\"", 1);
+    assert_ne!(text, wrong, "test bug: no schema to replace");
+    std::fs::write(b.join("model.json"), wrong).unwrap();
+    let file = b.join("model.json").display().to_string();
+    let needles = [
+        file.as_str(),
+        "schema",
+        "mlcalyx.manifest",
+        "mlcalyx.bundle",
+    ];
+    check_compile_rejects(&b, &needles);
+    check_run_rejects(&b, &needles, Reported::OnStderr);
+}
+
+#[test]
+fn missing_weight_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tiny_copy(tmp.path(), "no_weight.bundle");
+    let npy = b.join("weights/fc2.weight.npy");
+    std::fs::remove_file(&npy).unwrap();
+    let needles = ["'fc2.weight'", "fc2.weight.npy"];
+    let o = check_compile_rejects(&b, &needles);
+    assert_mentions_any(&stderr(&o), &["missing", "not found", "no such file"], &o);
+    check_run_rejects(&b, &needles, Reported::OnStderr);
+}
+
+/// A bundle whose node `squash_node` has op "sigmoid".
+fn sigmoid_bundle(tmp: &Path) -> PathBuf {
+    let mut spec = BundleSpec::new("squash");
+    spec.input("x_in", &[1, 4], Q8_8, &[1, 2, 3, 4])
+        .output("y_out", &[1, 4], Q8_8, &[0, 0, 0, 0])
+        .node("squash_node", "sigmoid", &["x_in"], "y_out");
+    spec.write(&tmp.join("squash.bundle"))
+}
+
+/// A bundle whose linear node `proj_layer` reads x_in [1, 5] with a weight [4, 3].
+fn shape_mismatch_bundle(tmp: &Path) -> PathBuf {
+    let mut spec = BundleSpec::new("misfit");
+    spec.input("x_in", &[1, 5], Q8_8, &[1, 2, 3, 4, 5])
+        .weight("proj_weight", &[4, 3], Q8_8, &[0; 12])
+        .output("y_out", &[1, 4], Q8_8, &[0; 4])
+        .node("proj_layer", "linear", &["x_in", "proj_weight"], "y_out");
+    spec.write(&tmp.join("misfit.bundle"))
+}
+
+const SIGMOID_NEEDLES: &[&str] = &["squash_node", "sigmoid", "unsupported"];
+const SHAPE_NEEDLES: &[&str] = &["proj_layer", "x_in", "proj_weight", "shape"];
+
+#[test]
+fn unsupported_op_in_a_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = sigmoid_bundle(tmp.path());
+    check_compile_rejects(&b, SIGMOID_NEEDLES);
+    check_run_rejects(&b, SIGMOID_NEEDLES, Reported::InTheReport);
+}
+
+#[test]
+fn shape_mismatch_in_a_bundle() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = shape_mismatch_bundle(tmp.path());
+    check_compile_rejects(&b, SHAPE_NEEDLES);
+    check_run_rejects(&b, SHAPE_NEEDLES, Reported::InTheReport);
+}
+
+/// The README promises exit status 2 for errors such as an unsupported op or a shape mismatch,
+/// and every error is a diagnostic. `run` reports a graph that does not compile only inside its
+/// report on stdout, and exits 1 (the status of a numeric mismatch).
+#[test]
+
+fn run_reports_compile_errors_on_stderr_with_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    for (b, needles) in [
+        (sigmoid_bundle(tmp.path()), SIGMOID_NEEDLES),
+        (shape_mismatch_bundle(tmp.path()), SHAPE_NEEDLES),
+    ] {
+        let o = run_cli(tmp.path(), ["run".as_ref(), b.as_os_str()]);
+        assert_clean_failure(&o);
+        assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+        assert_mentions(&stderr(&o), needles, &o);
+    }
+}
+
+#[test]
+fn unsupported_op_in_a_model_file() {
+    let Some(_) = common::torch_python() else {
+        return;
+    };
+    let model = common::root().join("scripts/testdata/sigmoid_model.py");
+    let source = std::fs::read_to_string(&model).unwrap();
+    let line = source
+        .lines()
+        .position(|l| l.contains("UNSUPPORTED-LINE"))
+        .expect("the test model marks its unsupported line")
+        + 1;
+    let place = format!("sigmoid_model.py:{line}");
+    let needles = ["sigmoid", "unsupported", place.as_str()];
+
+    let tmp = tempfile::tempdir().unwrap();
+    let out_dir = tmp.path().join("run");
+    let o = run_cli(
+        tmp.path(),
+        [
+            "run".as_ref(),
+            model.as_os_str(),
+            "--out".as_ref(),
+            out_dir.as_os_str(),
+        ],
+    );
+    assert_clean_failure(&o);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert_mentions(&stderr(&o), &needles, &o);
+    assert!(!out_dir.join("banking-1").exists(), "partial banking-1");
+    assert!(!out_dir.join("bundle").exists(), "partial bundle");
+
+    let bundle = tmp.path().join("exported/sigmoid.bundle");
+    let o = run_cli(
+        tmp.path(),
+        ["export".as_ref(), model.as_os_str(), bundle.as_os_str()],
+    );
+    assert_clean_failure(&o);
+    assert_mentions(&stderr(&o), &needles, &o);
+    assert!(!bundle.exists(), "export left a partial bundle");
+    // Nor any temporary sibling of it.
+    assert_no_output(&tmp.path().join("exported"));
+}
+
+/// Tokens of `text` split at every character that is not alphanumeric.
+fn words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn banking_factors_that_are_not_positive_whole_numbers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = example_bundle("tiny_mlp");
+    for (factor, bad) in [("0", "0"), ("x", "x"), ("1,0", "0"), ("1,x", "x")] {
+        let out_dir = tmp.path().join(format!("run-{bad}"));
+        let o = run_cli(
+            tmp.path(),
+            [
+                "run".as_ref(),
+                bundle.as_os_str(),
+                "--banking".as_ref(),
+                factor.as_ref(),
+                "--out".as_ref(),
+                out_dir.as_os_str(),
+            ],
+        );
+        assert_clean_failure(&o);
+        assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+        assert_mentions(&stderr(&o), &["--banking"], &o);
+        assert!(
+            words(&stderr(&o)).iter().any(|w| w == bad),
+            "the message should quote the factor '{bad}'\n{}",
+            describe(&o)
+        );
+        // Rejected up front: not even the valid factor 1 ran.
+        assert_no_output(&out_dir);
+        assert!(stdout(&o).trim().is_empty(), "{}", describe(&o));
+    }
+    for bad in ["0", "x"] {
+        let out_dir = tmp.path().join(format!("compiled-{bad}"));
+        let o = run_cli(
+            tmp.path(),
+            [
+                "compile".as_ref(),
+                bundle.as_os_str(),
+                "-o".as_ref(),
+                out_dir.as_os_str(),
+                "--banking".as_ref(),
+                bad.as_ref(),
+            ],
+        );
+        assert_clean_failure(&o);
+        assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+        assert_mentions(&stderr(&o), &["--banking"], &o);
+        assert!(
+            words(&stderr(&o)).iter().any(|w| w == bad),
+            "the message should quote the factor '{bad}'\n{}",
+            describe(&o)
+        );
+        assert_no_output(&out_dir);
+    }
+}
