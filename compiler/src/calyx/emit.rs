@@ -311,35 +311,60 @@ impl Emitter<'_> {
                 g.push(format!("{acc}.write_en = 1'd1;"));
                 format!("{acc}.done")
             }
-            Stmt::Mac { acc, a, b } => {
+            Stmt::Mac { acc, terms } => {
                 let acc = self.acc(*acc);
-                let (wa, wb) = (
-                    self.program.memories[a.mem].format.width,
-                    self.program.memories[b.mem].format.width,
-                );
-                let pw = wa + wb;
-                let ma = self.address(g, a);
-                let mb = self.address(g, b);
-                let ea = self.fresh_cell("ext", format!("std_signext({wa}, {pw})"));
-                let eb = self.fresh_cell("ext", format!("std_signext({wb}, {pw})"));
-                // The low `pw` bits of the product of sign-extended operands are the exact signed product.
-                let mul = self.fresh_cell("mul", format!("std_mult_pipe({pw})"));
-                let ep = self.fresh_cell("ext", format!("std_signext({pw}, {ACCUMULATOR_WIDTH})"));
-                let add = self.fresh_cell("sum", format!("std_add({ACCUMULATOR_WIDTH})"));
-                for line in [
-                    format!("{ea}.in = {ma}.read_data;"),
-                    format!("{eb}.in = {mb}.read_data;"),
-                    format!("{mul}.left = {ea}.out;"),
-                    format!("{mul}.right = {eb}.out;"),
-                    format!("{mul}.go = !{mul}.done ? 1'd1;"),
-                    format!("{ep}.in = {mul}.out;"),
-                    format!("{add}.left = {acc}.out;"),
-                    format!("{add}.right = {ep}.out;"),
-                    format!("{acc}.in = {add}.out;"),
-                    format!("{acc}.write_en = {mul}.done;"),
-                ] {
-                    g.push(line);
+                let mut products = Vec::new();
+                let mut first_done = None;
+                for (a, b) in terms {
+                    let (wa, wb) = (
+                        self.program.memories[a.mem].format.width,
+                        self.program.memories[b.mem].format.width,
+                    );
+                    let pw = wa + wb;
+                    let ma = self.address(g, a);
+                    let mb = self.address(g, b);
+                    let ea = self.fresh_cell("ext", format!("std_signext({wa}, {pw})"));
+                    let eb = self.fresh_cell("ext", format!("std_signext({wb}, {pw})"));
+                    // The low `pw` bits of the product of sign-extended operands are the exact
+                    // signed product.
+                    let mul = self.fresh_cell("mul", format!("std_mult_pipe({pw})"));
+                    let ep =
+                        self.fresh_cell("ext", format!("std_signext({pw}, {ACCUMULATOR_WIDTH})"));
+                    for line in [
+                        format!("{ea}.in = {ma}.read_data;"),
+                        format!("{eb}.in = {mb}.read_data;"),
+                        format!("{mul}.left = {ea}.out;"),
+                        format!("{mul}.right = {eb}.out;"),
+                        format!("{mul}.go = !{mul}.done ? 1'd1;"),
+                        format!("{ep}.in = {mul}.out;"),
+                    ] {
+                        g.push(line);
+                    }
+                    products.push(format!("{ep}.out"));
+                    first_done.get_or_insert(format!("{mul}.done"));
                 }
+                // The accumulator and the products, summed by a balanced tree of adders.
+                let mut level = vec![format!("{acc}.out")];
+                level.extend(products);
+                while level.len() > 1 {
+                    let mut next = Vec::new();
+                    for pair in level.chunks(2) {
+                        if let [l, r] = pair {
+                            let add =
+                                self.fresh_cell("sum", format!("std_add({ACCUMULATOR_WIDTH})"));
+                            g.push(format!("{add}.left = {l};"));
+                            g.push(format!("{add}.right = {r};"));
+                            next.push(format!("{add}.out"));
+                        } else {
+                            next.push(pair[0].clone());
+                        }
+                    }
+                    level = next;
+                }
+                g.push(format!("{acc}.in = {};", level[0]));
+                // All multipliers start together and share one latency.
+                let done = first_done.unwrap_or_else(|| "1'd1".into());
+                g.push(format!("{acc}.write_en = {done};"));
                 format!("{acc}.done")
             }
             Stmt::Requant { dst, acc, shift } => {

@@ -78,8 +78,12 @@ pub enum Stmt {
         acc: Acc,
         bias: Option<(Access, u32)>,
     },
-    /// `acc += a * b` with the exact product.
-    Mac { acc: Acc, a: Access, b: Access },
+    /// `acc += a0 * b0 + a1 * b1 + ...` with exact products: one term is a plain
+    /// multiply-accumulate; several are an unrolled reduction (parallel multipliers, an adder tree).
+    Mac {
+        acc: Acc,
+        terms: Vec<(Access, Access)>,
+    },
     /// `dst = requant(acc >> shift)`: round half up, saturate into `dst`'s format.
     Requant { dst: Access, acc: Acc, shift: u32 },
     /// The statements run at the same time (each touching other banks: see `check_conflicts`).
@@ -190,13 +194,13 @@ impl Program {
                 acc,
                 bias: Some((b, shift)),
             } => writeln!(f, "{pad}acc{} = {} << {shift}", acc.0, self.access(b)),
-            Stmt::Mac { acc, a, b } => writeln!(
-                f,
-                "{pad}acc{} += {} * {}",
-                acc.0,
-                self.access(a),
-                self.access(b)
-            ),
+            Stmt::Mac { acc, terms } => {
+                let terms: Vec<String> = terms
+                    .iter()
+                    .map(|(a, b)| format!("{} * {}", self.access(a), self.access(b)))
+                    .collect();
+                writeln!(f, "{pad}acc{} += {}", acc.0, terms.join(" + "))
+            }
             Stmt::Requant { dst, acc, shift } => writeln!(
                 f,
                 "{pad}{} = requant(acc{} >> {shift})",

@@ -40,10 +40,27 @@ fn check(program: &Program, kernel: &str, stmt: &Stmt) -> Result<()> {
 fn accesses(stmt: &Stmt) -> (Vec<&Access>, Option<&Access>) {
     match stmt {
         Stmt::InitAcc { bias, .. } => (bias.iter().map(|(a, _)| a).collect(), None),
-        Stmt::Mac { a, b, .. } => (vec![a, b], None),
+        Stmt::Mac { terms, .. } => (terms.iter().flat_map(|(a, b)| [a, b]).collect(), None),
         Stmt::Requant { dst, .. } => (Vec::new(), Some(dst)),
         Stmt::Map { dst, args, .. } => (args.iter().collect(), Some(dst)),
         Stmt::For { .. } | Stmt::Par(_) => (Vec::new(), None),
+    }
+}
+
+/// Checks one parallel step against a program's memories (used by `lower-graph` to decide whether
+/// an unrolled reduction can run in parallel).
+pub fn step_conflict(
+    memories: &[crate::ir::loops::Memory],
+    stmts: &[Stmt],
+) -> Option<BankConflict> {
+    let program = Program {
+        name: String::new(),
+        memories: memories.to_vec(),
+        kernels: Vec::new(),
+    };
+    match step(&program, "", stmts) {
+        Err(Error::Conflict(c)) => Some(*c),
+        _ => None,
     }
 }
 
@@ -105,13 +122,11 @@ mod tests {
         let par = Stmt::Par(vec![
             Stmt::Mac {
                 acc: Acc(0),
-                a: at(0, i.clone()),
-                b: at(1, i.clone()),
+                terms: vec![(at(0, i.clone()), at(1, i.clone()))],
             },
             Stmt::Mac {
                 acc: Acc(1),
-                a: at(0, second_x),
-                b: at(2, i.clone()),
+                terms: vec![(at(0, second_x), at(2, i.clone()))],
             },
         ]);
         Program {

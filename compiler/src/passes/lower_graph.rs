@@ -37,9 +37,10 @@
 //!   ... (x_b1[0] with weight offset 1, then the remainder step x_b0[1] with offset 2)
 //! ```
 
+use super::check_conflicts::step_conflict;
 use super::choose_layouts::choose_layouts;
-use crate::banking::Layout;
-use crate::error::Result;
+use crate::banking::{Layout, Scheme};
+use crate::error::{Error, Result};
 use crate::ir::graph::{Graph, OpKind, TensorId};
 use crate::ir::loops::{Acc, Access, Affine, Kernel, MapOp, MemId, Memory, Program, Stmt, Var};
 
@@ -49,10 +50,11 @@ pub fn lower_graph(graph: &Graph, factor: usize) -> Result<Program> {
     let mut lowering = Lowering::new(graph, layouts);
     for op in &graph.ops {
         lowering.next_var = 0;
+        lowering.op = op.name.clone();
         let body = match op.kind {
-            OpKind::Linear { x, weight, bias, y } => lowering.linear(x, weight, bias, y),
-            OpKind::Relu { x, y } => lowering.map(MapOp::Relu, &[x], y),
-            OpKind::Add { a, b, y } => lowering.map(MapOp::SaturatingAdd, &[a, b], y),
+            OpKind::Linear { x, weight, bias, y } => lowering.linear(x, weight, bias, y)?,
+            OpKind::Relu { x, y } => lowering.map(MapOp::Relu, &[x], y)?,
+            OpKind::Add { a, b, y } => lowering.map(MapOp::SaturatingAdd, &[a, b], y)?,
             // Layouts already made the output share its input's memories.
             OpKind::Reshape { .. } => continue,
         };
@@ -82,6 +84,49 @@ struct Lowering<'g> {
     memory_of: Vec<Vec<MemId>>,
     kernels: Vec<Kernel>,
     next_var: usize,
+    /// The op being lowered, for error messages.
+    op: String,
+}
+
+/// How the loop over one dimension is split so that every bank it touches is a compile-time
+/// constant: a loop over `outer`, and unrolled copies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Split {
+    /// No layout banks this dimension: `i = outer`.
+    Plain,
+    /// Strip-mined: `i = outer * U + copy`, for cyclic (and complete) banking by divisors of `U`.
+    Cyclic(usize),
+    /// `i = copy * size + outer`: one copy per block.
+    Block { factor: usize, size: usize },
+}
+
+/// One unrolled copy's index along one dimension.
+#[derive(Debug, Clone)]
+struct DimIndex {
+    outer: Affine,
+    copy: usize,
+    split: Split,
+}
+
+/// A loop dimension and who indexes it: `(tensor, tensor dimension)` pairs.
+struct LoopDim {
+    extent: usize,
+    uses: Vec<(TensorId, usize)>,
+}
+
+/// One phase of a split loop: a loop (or none) and the copies active in it.
+struct Phase {
+    var: Option<Var>,
+    extent: usize,
+    copies: Vec<DimIndex>,
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 impl<'g> Lowering<'g> {
@@ -93,6 +138,7 @@ impl<'g> Lowering<'g> {
             memory_of: vec![Vec::new(); graph.tensors.len()],
             kernels: Vec::new(),
             next_var: 0,
+            op: String::new(),
         };
         let mut used_names: Vec<String> = Vec::new();
         // Memories in declaration order of the tensors that own them, so names are stable.
@@ -156,24 +202,156 @@ impl<'g> Lowering<'g> {
         })
     }
 
-    fn access(&self, tensor: TensorId, bank: usize, offset: Affine) -> Access {
-        Access {
-            mem: self.memory_of[tensor][bank],
-            offset,
+    /// The split of a loop dimension that keeps every use's bank static.
+    fn split(&self, dim: &LoopDim) -> Result<Split> {
+        let mut split = Split::Plain;
+        let mut first: Option<(TensorId, usize)> = None;
+        for &(t, d) in &dim.uses {
+            let Some(b) = self.layouts[t].dims.iter().find(|b| b.dim == d) else {
+                continue;
+            };
+            let wanted = match b.scheme {
+                Scheme::Cyclic | Scheme::Complete => Split::Cyclic(b.factor),
+                Scheme::Block => Split::Block {
+                    factor: b.factor,
+                    size: dim.extent.div_ceil(b.factor),
+                },
+            };
+            split = match (split, wanted) {
+                (Split::Plain, w) => w,
+                (Split::Cyclic(u), Split::Cyclic(f)) => Split::Cyclic(u / gcd(u, f) * f),
+                (a, b) if a == b => a,
+                _ => {
+                    let (t0, d0) = first.expect("a banked use came first");
+                    let names = &self.graph.tensors;
+                    return Err(Error::Unsupported(format!(
+                        "node '{}': '{}' (dimension {d0}) and '{}' (dimension {d}) are indexed by the same loop but banked incompatibly ({}): no unrolling makes both banks compile-time constants",
+                        self.op,
+                        names[t0].name,
+                        names[t].name,
+                        describe(&self.layouts[t0], d0, &self.layouts[t], d),
+                    )));
+                }
+            };
+            first.get_or_insert((t, d));
         }
+        Ok(split)
     }
 
-    /// Number of banks of a tensor.
-    fn banks(&self, t: TensorId) -> usize {
-        self.layouts[t].banks()
+    /// The loop phases of one dimension.
+    fn phases(&mut self, dim: &LoopDim) -> Result<Vec<Phase>> {
+        let split = self.split(dim)?;
+        let e = dim.extent;
+        let phase = |var: Option<Var>, extent: usize, base: usize, copies: Vec<usize>| Phase {
+            var,
+            extent,
+            copies: copies
+                .into_iter()
+                .map(|copy| DimIndex {
+                    outer: Affine::var(var).plus(&Affine::constant(base)),
+                    copy,
+                    split,
+                })
+                .collect(),
+        };
+        Ok(match split {
+            Split::Plain => {
+                let v = self.var(e);
+                vec![phase(v, e, 0, vec![0])]
+            }
+            Split::Cyclic(u) => {
+                let mut out = Vec::new();
+                if e / u > 0 {
+                    let v = self.var(e / u);
+                    out.push(phase(v, e / u, 0, (0..u).collect()));
+                }
+                if e % u != 0 {
+                    out.push(phase(None, 1, e / u, (0..e % u).collect()));
+                }
+                out
+            }
+            Split::Block { factor, size } => {
+                let sizes: Vec<usize> = (0..factor).map(|c| size.min(e - c * size)).collect();
+                let shortest = sizes.iter().copied().min().unwrap_or(size);
+                let v = self.var(shortest);
+                let mut out = vec![phase(v, shortest, 0, (0..factor).collect())];
+                if shortest < size {
+                    let v = self.var(size - shortest);
+                    let full = (0..factor).filter(|&c| sizes[c] == size).collect();
+                    out.push(phase(v, size - shortest, shortest, full));
+                }
+                out
+            }
+        })
     }
 
-    /// Words in bank `b` of `t` per row (the bank's extent of the banked last dimension).
-    fn per_row(&self, t: TensorId, b: usize) -> usize {
-        *self.layouts[t]
-            .bank_shape(b)
-            .last()
-            .expect("tensors have at least one dimension")
+    /// Expands loop dimensions into nested phases; `body` gets the active copies per dimension.
+    fn expand(
+        &mut self,
+        dims: &[LoopDim],
+        chosen: &mut Vec<Vec<DimIndex>>,
+        body: &mut dyn FnMut(&mut Self, &[Vec<DimIndex>]) -> Result<Vec<Stmt>>,
+    ) -> Result<Vec<Stmt>> {
+        let Some((dim, rest)) = dims.split_first() else {
+            return body(self, chosen);
+        };
+        let mut out = Vec::new();
+        for phase in self.phases(dim)? {
+            chosen.push(phase.copies);
+            let inner = self.expand(rest, chosen, body)?;
+            chosen.pop();
+            out.extend(nest(phase.var, phase.extent, inner));
+        }
+        Ok(out)
+    }
+
+    /// The element of `t` at per-dimension indices, as (bank, offset): both follow from the
+    /// layout, the bank as a constant.
+    fn access(&self, t: TensorId, index: &[DimIndex]) -> Result<Access> {
+        let layout = &self.layouts[t];
+        let mut bank = 0;
+        let mut local = Vec::with_capacity(index.len());
+        for (d, ix) in index.iter().enumerate() {
+            let banking = layout.dims.iter().find(|b| b.dim == d);
+            let value = |ix: &DimIndex| match ix.split {
+                Split::Plain => ix.outer.clone(),
+                Split::Cyclic(u) => ix.outer.clone().scale(u).plus(&Affine::constant(ix.copy)),
+                Split::Block { size, .. } => Affine::constant(ix.copy * size).plus(&ix.outer),
+            };
+            let (b, l) = match (banking, ix.split) {
+                (None, _) => (None, value(ix)),
+                (Some(b), Split::Cyclic(u)) if b.scheme != Scheme::Block && u % b.factor == 0 => (
+                    Some((ix.copy % b.factor, b.factor)),
+                    ix.outer.clone().scale(u / b.factor).plus(&Affine::constant(ix.copy / b.factor)),
+                ),
+                (Some(b), Split::Block { factor, .. }) if b.scheme == Scheme::Block && factor == b.factor => {
+                    (Some((ix.copy, b.factor)), ix.outer.clone())
+                }
+                _ => {
+                    return Err(Error::Unsupported(format!(
+                        "node '{}': the bank of '{}' along dimension {d} is not a compile-time constant under this schedule",
+                        self.op, self.graph.tensors[t].name
+                    )))
+                }
+            };
+            local.push((b, l));
+        }
+        // Banks combine mixed-radix in the order the layout lists its dimensions.
+        for bd in &layout.dims {
+            let part = local[bd.dim].0.map_or(0, |(b, _)| b);
+            bank = bank * bd.factor + part;
+        }
+        let shape = layout.bank_shape(bank);
+        let mut offset = Affine::constant(0);
+        let mut stride = 1;
+        for d in (0..shape.len()).rev() {
+            offset = offset.plus(&local[d].1.clone().scale(stride));
+            stride *= shape[d];
+        }
+        Ok(Access {
+            mem: self.memory_of[t][bank],
+            offset,
+        })
     }
 
     fn linear(
@@ -182,138 +360,161 @@ impl<'g> Lowering<'g> {
         weight: TensorId,
         bias: Option<TensorId>,
         y: TensorId,
-    ) -> Vec<Stmt> {
+    ) -> Result<Vec<Stmt>> {
         let t = &self.graph.tensors;
+        let rank = t[y].shape.len();
         let (n, k) = (t[weight].shape[0], t[weight].shape[1]);
-        let rows = t[x].len() / k;
         let product_frac = t[x].format.frac + t[weight].format.frac;
-        let shape = LinearShape {
-            x,
-            weight,
-            bias: bias.map(|b| (b, product_frac - t[b].format.frac)),
-            y,
-            k,
-            shift: product_frac - t[y].format.frac,
-            p: self.banks(y),
-            q: self.banks(x),
-        };
-        let vm = self.var(rows);
-        let row = Affine::var(vm);
-        let vno = self.var(n / shape.p);
-        let main = self.linear_block(&shape, &row, Affine::var(vno), shape.p);
-        let mut body = nest(vno, n / shape.p, main);
-        if !n.is_multiple_of(shape.p) {
-            body.extend(self.linear_block(
-                &shape,
-                &row,
-                Affine::constant(n / shape.p),
-                n % shape.p,
-            ));
-        }
-        nest(vm, rows, body)
-    }
-
-    /// Outputs `n = n_o * P + j` for `j < copies`, computed together.
-    fn linear_block(
-        &mut self,
-        s: &LinearShape,
-        row: &Affine,
-        n_o: Affine,
-        copies: usize,
-    ) -> Vec<Stmt> {
-        let init = par((0..copies)
-            .map(|j| Stmt::InitAcc {
-                acc: Acc(j),
-                bias: s
-                    .bias
-                    .map(|(b, shift)| (self.access(b, j, n_o.clone()), shift)),
+        let bias = bias.map(|b| (b, product_frac - t[b].format.frac));
+        let shift = product_frac - t[y].format.frac;
+        let mut out_dims: Vec<LoopDim> = (0..rank - 1)
+            .map(|d| LoopDim {
+                extent: t[y].shape[d],
+                uses: vec![(x, d), (y, d)],
             })
-            .collect());
-        let vko = self.var(s.k / s.q);
-        let steps = |me: &Self, k_o: &Affine, us: usize| -> Vec<Stmt> {
-            (0..us)
-                .map(|u| {
-                    // Input element k = k_o * Q + u lives in bank u at row * per_row + k_o.
-                    let x_at = me.access(s.x, u, row.clone().scale(me.per_row(s.x, u)).plus(k_o));
-                    par((0..copies)
-                        .map(|j| {
-                            // Weight row n = n_o * P + j lives in bank j at n_o * K + k.
-                            let w_off = n_o
-                                .clone()
-                                .scale(s.k)
-                                .plus(&k_o.clone().scale(s.q))
-                                .plus(&Affine::constant(u));
-                            Stmt::Mac {
-                                acc: Acc(j),
-                                a: x_at.clone(),
-                                b: me.access(s.weight, j, w_off),
-                            }
-                        })
-                        .collect())
-                })
-                .collect()
-        };
-        let mut body = vec![init];
-        body.extend(nest(vko, s.k / s.q, steps(self, &Affine::var(vko), s.q)));
-        if !s.k.is_multiple_of(s.q) {
-            body.extend(steps(self, &Affine::constant(s.k / s.q), s.k % s.q));
-        }
-        body.push(par((0..copies)
-            .map(|j| Stmt::Requant {
-                dst: self.access(s.y, j, row.clone().scale(self.per_row(s.y, j)).plus(&n_o)),
-                acc: Acc(j),
-                shift: s.shift,
-            })
-            .collect()));
-        body
-    }
-
-    fn map(&mut self, op: MapOp, args: &[TensorId], y: TensorId) -> Vec<Stmt> {
-        let t = &self.graph.tensors[y];
-        let last = *t.shape.last().expect("tensors have at least one dimension");
-        let rows = t.len() / last;
-        let f = self.banks(y);
-        let vm = self.var(rows);
-        let row = Affine::var(vm);
-        let block = |me: &Self, e_o: Affine, copies: usize| -> Stmt {
-            par((0..copies)
-                .map(|u| {
-                    let at = |tensor| {
-                        me.access(
-                            tensor,
-                            u,
-                            row.clone().scale(me.per_row(tensor, u)).plus(&e_o),
-                        )
+            .collect();
+        let mut n_uses = vec![(y, rank - 1), (weight, 0)];
+        n_uses.extend(bias.map(|(b, _)| (b, 0)));
+        out_dims.push(LoopDim {
+            extent: n,
+            uses: n_uses,
+        });
+        let k_dim = [LoopDim {
+            extent: k,
+            uses: vec![(x, rank - 1), (weight, 1)],
+        }];
+        let mut body = |me: &mut Self, copies: &[Vec<DimIndex>]| -> Result<Vec<Stmt>> {
+            // Every combination of output copies computes one output element, in lock step.
+            let combos = cartesian(copies);
+            let init = combos
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    let bias = match bias {
+                        Some((b, s)) => Some((me.access(b, &c[rank - 1..])?, s)),
+                        None => None,
                     };
-                    Stmt::Map {
-                        dst: at(y),
-                        op,
-                        args: args.iter().map(|&a| at(a)).collect(),
-                    }
+                    Ok(Stmt::InitAcc { acc: Acc(j), bias })
                 })
-                .collect())
+                .collect::<Result<Vec<_>>>()?;
+            let mut stmts = vec![par(init)];
+            let mut reduce = |me: &mut Self, kc: &[Vec<DimIndex>]| -> Result<Vec<Stmt>> {
+                let kc = &kc[0];
+                let term = |me: &Self, c: &[DimIndex], ki: &DimIndex| -> Result<(Access, Access)> {
+                    let mut xi = c[..rank - 1].to_vec();
+                    xi.push(ki.clone());
+                    let wi = [c[rank - 1].clone(), ki.clone()];
+                    Ok((me.access(x, &xi)?, me.access(weight, &wi)?))
+                };
+                // Unrolled reduction copies run in parallel into an adder tree when their
+                // operands are in distinct banks; otherwise one after another.
+                let tree = combos
+                    .iter()
+                    .enumerate()
+                    .map(|(j, c)| {
+                        let terms = kc
+                            .iter()
+                            .map(|ki| term(me, c, ki))
+                            .collect::<Result<Vec<_>>>()?;
+                        Ok(Stmt::Mac { acc: Acc(j), terms })
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                if kc.len() == 1 || step_conflict(&me.memories, &tree).is_none() {
+                    return Ok(vec![par(tree)]);
+                }
+                kc.iter()
+                    .map(|ki| {
+                        let macs = combos
+                            .iter()
+                            .enumerate()
+                            .map(|(j, c)| {
+                                Ok(Stmt::Mac {
+                                    acc: Acc(j),
+                                    terms: vec![term(me, c, ki)?],
+                                })
+                            })
+                            .collect::<Result<Vec<_>>>()?;
+                        Ok(par(macs))
+                    })
+                    .collect()
+            };
+            stmts.extend(me.expand(&k_dim, &mut Vec::new(), &mut reduce)?);
+            let stores = combos
+                .iter()
+                .enumerate()
+                .map(|(j, c)| {
+                    Ok(Stmt::Requant {
+                        dst: me.access(y, c)?,
+                        acc: Acc(j),
+                        shift,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            stmts.push(par(stores));
+            Ok(stmts)
         };
-        let veo = self.var(last / f);
-        let mut body = nest(veo, last / f, vec![block(self, Affine::var(veo), f)]);
-        if !last.is_multiple_of(f) {
-            body.push(block(self, Affine::constant(last / f), last % f));
-        }
-        nest(vm, rows, body)
+        self.expand(&out_dims, &mut Vec::new(), &mut body)
+    }
+
+    fn map(&mut self, op: MapOp, args: &[TensorId], y: TensorId) -> Result<Vec<Stmt>> {
+        let shape = self.graph.tensors[y].shape.clone();
+        let dims: Vec<LoopDim> = shape
+            .iter()
+            .enumerate()
+            .map(|(d, &extent)| LoopDim {
+                extent,
+                uses: std::iter::once(y)
+                    .chain(args.iter().copied())
+                    .map(|t| (t, d))
+                    .collect(),
+            })
+            .collect();
+        let mut body = |me: &mut Self, copies: &[Vec<DimIndex>]| -> Result<Vec<Stmt>> {
+            let maps = cartesian(copies)
+                .iter()
+                .map(|c| {
+                    Ok(Stmt::Map {
+                        dst: me.access(y, c)?,
+                        op,
+                        args: args
+                            .iter()
+                            .map(|&a| me.access(a, c))
+                            .collect::<Result<_>>()?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(vec![par(maps)])
+        };
+        self.expand(&dims, &mut Vec::new(), &mut body)
     }
 }
 
-struct LinearShape {
-    x: TensorId,
-    weight: TensorId,
-    /// The bias and how far to shift it into the product's fraction.
-    bias: Option<(TensorId, u32)>,
-    y: TensorId,
-    k: usize,
-    shift: u32,
-    /// Outputs computed at once (banks of `y`, of the weight's rows and of the bias).
-    p: usize,
-    /// Banks of the input's last dimension.
-    q: usize,
+/// Every combination of one copy per dimension, first dimension slowest.
+fn cartesian(copies: &[Vec<DimIndex>]) -> Vec<Vec<DimIndex>> {
+    copies.iter().fold(vec![Vec::new()], |acc, dim| {
+        acc.iter()
+            .flat_map(|prefix| {
+                dim.iter().map(move |c| {
+                    let mut v = prefix.clone();
+                    v.push(c.clone());
+                    v
+                })
+            })
+            .collect()
+    })
+}
+
+/// "cyclic by 4 vs block by 2", for error messages.
+fn describe(a: &Layout, da: usize, b: &Layout, db: usize) -> String {
+    let one = |l: &Layout, d: usize| {
+        l.dims
+            .iter()
+            .find(|x| x.dim == d)
+            .map_or("unbanked".to_string(), |x| {
+                format!("{:?} by {}", x.scheme, x.factor).to_lowercase()
+            })
+    };
+    format!("{} vs {}", one(a, da), one(b, db))
 }
 
 /// Inputs and outputs must stay reachable by a host, so they win when tensors share memories.
