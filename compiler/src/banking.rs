@@ -27,6 +27,7 @@ pub enum Scheme {
 
 /// Banking of one dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DimBanking {
     pub dim: usize,
     pub scheme: Scheme,
@@ -187,6 +188,29 @@ impl Layout {
             }
         }
         banks
+    }
+}
+
+/// A user's banking choices (`--banking-config FILE.json`): per tensor, the banked dimensions.
+///
+/// ```json
+/// {"tensors": {"x": [{"dim": 2, "scheme": "cyclic", "factor": 2}],
+///              "proj.weight": [{"dim": 0, "scheme": "block", "factor": 2},
+///                              {"dim": 1, "scheme": "cyclic", "factor": 2}]}}
+/// ```
+/// Tensors it does not name keep the layout `--banking N` gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BankingConfig {
+    pub tensors: std::collections::BTreeMap<String, Vec<DimBanking>>,
+}
+
+impl BankingConfig {
+    /// Reads and parses a config file; the error names the file and what is wrong.
+    pub fn load(path: &std::path::Path) -> Result<BankingConfig, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| format!("{}: malformed banking config: {e}", path.display()))
     }
 }
 

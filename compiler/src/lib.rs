@@ -35,11 +35,16 @@ pub struct Options {
     /// Memory banking factor: tensors are split into this many banks (fewer when a dimension is
     /// smaller) and loops unrolled to match.
     pub banking: u32,
+    /// Per-tensor banking chosen by the user; it wins over `banking` for the tensors it names.
+    pub banking_config: Option<banking::BankingConfig>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { banking: 1 }
+        Options {
+            banking: 1,
+            banking_config: None,
+        }
     }
 }
 
@@ -56,7 +61,11 @@ pub struct Artifacts {
 /// Compiles a loaded bundle.
 pub fn compile(bundle: &Bundle, options: &Options) -> Result<Artifacts> {
     let graph = ir::graph::Graph::from_bundle(bundle)?;
-    let program = passes::lower_graph::lower_graph(&graph, options.banking as usize)?;
+    let program = passes::lower_graph::lower_graph(
+        &graph,
+        options.banking as usize,
+        options.banking_config.as_ref(),
+    )?;
     passes::check_conflicts::check_conflicts(&program)?;
     let futil = calyx::emit_futil(&program);
     let verilog = calyx::futil_to_verilog(&futil)?;

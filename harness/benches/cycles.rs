@@ -7,7 +7,7 @@
 
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use mlcalyx_compiler::Bundle;
+use mlcalyx_compiler::{Bundle, Options};
 use mlcalyx_harness::{Design, RunSettings};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -73,8 +73,16 @@ fn bench(c: &mut Criterion<Cycles>) {
             .measurement_time(Duration::from_millis(10));
         for factor in [1u32, 2, 4, 8] {
             let dir = tempfile::tempdir().expect("temporary folder");
-            let design =
-                Design::prepare(&bundle, factor, dir.path(), &verilator).expect("design builds");
+            let design = Design::prepare(
+                &bundle,
+                &Options {
+                    banking: factor,
+                    banking_config: None,
+                },
+                dir.path(),
+                &verilator,
+            )
+            .expect("design builds");
             let (cycles, outputs) = design.simulate(&settings).expect("simulates");
             assert!(
                 outputs.iter().all(|o| o.bit_exact),

@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use mlcalyx_compiler::banking::BankingConfig;
 use mlcalyx_compiler::{compile, Bundle, Options};
 use mlcalyx_harness::{python, report, run_bundle, RunSettings};
 use std::path::{Path, PathBuf};
@@ -27,6 +28,9 @@ enum Command {
         /// Banking factors, comma separated (e.g. 1,2,4,8): one row each.
         #[arg(long, default_value = "1")]
         banking: String,
+        /// Per-tensor banking (dimensions, schemes, factors) as JSON; see docs/banking.md.
+        #[arg(long, value_name = "FILE.json")]
+        banking_config: Option<PathBuf>,
         /// Print the results as a JSON array on stdout.
         #[arg(long)]
         json: bool,
@@ -49,6 +53,9 @@ enum Command {
         out: PathBuf,
         #[arg(long, default_value_t = 1)]
         banking: u32,
+        /// Per-tensor banking (dimensions, schemes, factors) as JSON; see docs/banking.md.
+        #[arg(long, value_name = "FILE.json")]
+        banking_config: Option<PathBuf>,
     },
     /// Export a PyTorch model file into a bundle folder.
     Export { model: PathBuf, out: PathBuf },
@@ -91,10 +98,16 @@ fn real_main() -> Result<bool> {
             bundle,
             out,
             banking,
+            banking_config,
         } => {
             parse_banking(&banking.to_string())?;
+            let banking_config = load_config(banking_config.as_deref())?;
             let bundle = Bundle::load(&bundle)?;
-            let artifacts = compile(&bundle, &Options { banking })?;
+            let options = Options {
+                banking,
+                banking_config,
+            };
+            let artifacts = compile(&bundle, &options)?;
             for path in artifacts.write_to(&out)? {
                 println!("wrote {}", path.display());
             }
@@ -103,12 +116,14 @@ fn real_main() -> Result<bool> {
         Command::Run {
             model,
             banking,
+            banking_config,
             json,
             out,
             tolerance,
             max_cycles,
         } => {
             let factors = parse_banking(&banking)?;
+            let banking_config = load_config(banking_config.as_deref())?;
             let verilator = mlcalyx_sim::Verilator::find()?;
             let scratch;
             let out = match out {
@@ -121,6 +136,7 @@ fn real_main() -> Result<bool> {
             let bundle_dir = bundle_for(&model, &out)?;
             let bundle = Bundle::load(&bundle_dir)?;
             let settings = RunSettings {
+                banking_config,
                 tolerance,
                 max_cycles,
             };
@@ -152,6 +168,11 @@ fn real_main() -> Result<bool> {
             Ok(results.iter().all(|r| r.ok()))
         }
     }
+}
+
+fn load_config(path: Option<&Path>) -> Result<Option<BankingConfig>> {
+    path.map(|p| BankingConfig::load(p).map_err(anyhow::Error::msg))
+        .transpose()
 }
 
 /// A bundle folder for `model`: itself if it is one, else the export of the model file into

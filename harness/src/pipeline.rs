@@ -2,6 +2,7 @@
 //! inputs -> compare -> cycles.
 
 use anyhow::{anyhow, Context, Result};
+use mlcalyx_compiler::banking::BankingConfig;
 use mlcalyx_compiler::bundle::Role;
 use mlcalyx_compiler::{compile, Artifacts, Bundle, Manifest, Options};
 use mlcalyx_golden::{compare, Comparison, Golden};
@@ -18,6 +19,8 @@ pub struct RunSettings {
     pub tolerance: f64,
     /// A simulation still running after this many cycles is stopped and reported.
     pub max_cycles: u64,
+    /// Per-tensor banking from `--banking-config`, applied at every factor.
+    pub banking_config: Option<BankingConfig>,
 }
 
 impl Default for RunSettings {
@@ -25,6 +28,7 @@ impl Default for RunSettings {
         RunSettings {
             tolerance: 0.05,
             max_cycles: 500_000_000,
+            banking_config: None,
         }
     }
 }
@@ -97,7 +101,11 @@ fn run(
     settings: &RunSettings,
 ) -> Result<RunResult> {
     let t = Instant::now();
-    let design = Design::prepare(bundle, banking, work_dir, verilator)?;
+    let options = Options {
+        banking,
+        banking_config: settings.banking_config.clone(),
+    };
+    let design = Design::prepare(bundle, &options, work_dir, verilator)?;
     let (compile_ms, verilator_build_ms) = (design.compile_ms, design.verilator_build_ms);
     let (cycles, outputs) = design.simulate(settings)?;
     let simulate_ms = ms(t) - compile_ms - verilator_build_ms;
@@ -130,16 +138,16 @@ pub struct Design<'b> {
 }
 
 impl<'b> Design<'b> {
-    /// Compiles `bundle` at `banking` into `work_dir` and builds it with Verilator.
+    /// Compiles `bundle` with `options` into `work_dir` and builds it with Verilator.
     pub fn prepare(
         bundle: &'b Bundle,
-        banking: u32,
+        options: &Options,
         work_dir: &Path,
         verilator: &Verilator,
     ) -> Result<Design<'b>> {
         let golden = Golden::load(bundle)?;
         let t = Instant::now();
-        let artifacts = compile(bundle, &Options { banking })?;
+        let artifacts = compile(bundle, options)?;
         let compile_ms = ms(t);
         artifacts.write_to(work_dir)?;
         let t = Instant::now();

@@ -16,7 +16,7 @@
 //! After: `x` cyclic dim 1 by 4 (banks of 4, 3, 3, 3), `fc.weight` cyclic dim 0 by 4 (rows 8, 7, 7, 7),
 //! `y` cyclic dim 1 by 4 (8, 7, 7, 7).
 
-use crate::banking::{DimBanking, Layout, Scheme};
+use crate::banking::{BankingConfig, DimBanking, Layout, Scheme};
 use crate::bundle::Role;
 use crate::error::{Error, Result};
 use crate::ir::graph::{Graph, OpKind, TensorId};
@@ -36,7 +36,11 @@ enum Use {
     LinearParameter,
 }
 
-pub fn choose_layouts(graph: &Graph, factor: usize) -> Result<Layouts> {
+pub fn choose_layouts(
+    graph: &Graph,
+    factor: usize,
+    config: Option<&BankingConfig>,
+) -> Result<Layouts> {
     if factor == 0 {
         return Err(Error::Unsupported(
             "banking factor 0: the factor must be at least 1".into(),
@@ -100,6 +104,29 @@ pub fn choose_layouts(graph: &Graph, factor: usize) -> Result<Layouts> {
             .map_err(|m| Error::tensor(&t.name, m))
         })
         .collect::<Result<_>>()?;
+
+    let mut layouts = layouts;
+    if let Some(config) = config {
+        for (name, dims) in &config.tensors {
+            let id = graph
+                .tensors
+                .iter()
+                .position(|t| &t.name == name)
+                .ok_or_else(|| {
+                    Error::tensor(
+                        name,
+                        "the banking config names this tensor, but the model has no such tensor",
+                    )
+                })?;
+            let shape = &graph.tensors[id].shape;
+            layouts[id] = Layout::new(shape, dims.clone()).map_err(|m| {
+                Error::tensor(
+                    name,
+                    format!("impossible banking in the banking config: {m}"),
+                )
+            })?;
+        }
+    }
 
     let mut storage: Vec<TensorId> = (0..graph.tensors.len()).collect();
     for op in &graph.ops {

@@ -39,14 +39,19 @@
 
 use super::check_conflicts::step_conflict;
 use super::choose_layouts::choose_layouts;
-use crate::banking::{Layout, Scheme};
+use crate::banking::{BankingConfig, Layout, Scheme};
 use crate::error::{Error, Result};
 use crate::ir::graph::{Graph, OpKind, TensorId};
 use crate::ir::loops::{Acc, Access, Affine, Kernel, MapOp, MemId, Memory, Program, Stmt, Var};
 
-/// Lowers a validated graph to the loop IR with banking factor `factor`.
-pub fn lower_graph(graph: &Graph, factor: usize) -> Result<Program> {
-    let layouts = choose_layouts(graph, factor)?;
+/// Lowers a validated graph to the loop IR with banking factor `factor`, and the user's per-tensor
+/// banking where `config` gives one.
+pub fn lower_graph(
+    graph: &Graph,
+    factor: usize,
+    config: Option<&BankingConfig>,
+) -> Result<Program> {
+    let layouts = choose_layouts(graph, factor, config)?;
     let mut lowering = Lowering::new(graph, layouts);
     for op in &graph.ops {
         lowering.next_var = 0;
