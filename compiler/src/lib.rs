@@ -56,6 +56,8 @@ pub struct Artifacts {
     pub futil: String,
     pub verilog: String,
     pub manifest: Manifest,
+    /// Decisions the user should hear about, e.g. re-banking copies the compiler inserted.
+    pub notes: Vec<String>,
 }
 
 /// Compiles a loaded bundle.
@@ -74,6 +76,7 @@ pub fn compile(bundle: &Bundle, options: &Options) -> Result<Artifacts> {
         futil,
         verilog,
         manifest: Manifest::new(&program, options.banking),
+        notes: program.notes.clone(),
     })
 }
 

@@ -28,7 +28,14 @@ fn every_example_compiles_to_verilog() {
         "matmul4",
     ] {
         for banking in [1, 2, 4, 8] {
-            let a = compile(&example(name), &Options { banking }).expect(name);
+            let a = compile(
+                &example(name),
+                &Options {
+                    banking,
+                    banking_config: None,
+                },
+            )
+            .expect(name);
             assert!(a.verilog.contains("module main"), "{name}");
             assert!(a.verilog.contains("module mlc_requant"), "{name}");
             assert!(a.verilog.contains("module std_reg"), "{name}");
@@ -38,7 +45,14 @@ fn every_example_compiles_to_verilog() {
 
 #[test]
 fn matmul4_banked_by_2_snapshot() {
-    let a = compile(&example("matmul4"), &Options { banking: 2 }).expect("compiles");
+    let a = compile(
+        &example("matmul4"),
+        &Options {
+            banking: 2,
+            banking_config: None,
+        },
+    )
+    .expect("compiles");
     insta::assert_snapshot!("matmul4_cyclic2_loops", a.loops);
     insta::assert_snapshot!("matmul4_cyclic2_futil", a.futil);
 }

@@ -108,6 +108,9 @@ fn real_main() -> Result<bool> {
                 banking_config,
             };
             let artifacts = compile(&bundle, &options)?;
+            for note in &artifacts.notes {
+                eprintln!("mlcalyx: note: {note}");
+            }
             for path in artifacts.write_to(&out)? {
                 println!("wrote {}", path.display());
             }

@@ -49,6 +49,8 @@ pub struct RunResult {
     pub verilator_build_ms: Option<f64>,
     pub simulate_ms: Option<f64>,
     pub outputs: Vec<Comparison>,
+    /// What the compiler decided that the user should know (re-banking copies).
+    pub notes: Vec<String>,
     pub error: Option<String>,
 }
 
@@ -66,6 +68,7 @@ impl RunResult {
             verilator_build_ms: None,
             simulate_ms: None,
             outputs: Vec::new(),
+            notes: Vec::new(),
             error: Some(format!("{error:#}")),
         }
     }
@@ -123,6 +126,7 @@ fn run(
         verilator_build_ms: Some(verilator_build_ms),
         simulate_ms: Some(simulate_ms),
         outputs,
+        notes: design.notes.clone(),
         error: None,
     })
 }
@@ -135,6 +139,7 @@ pub struct Design<'b> {
     model: mlcalyx_sim::Model,
     pub compile_ms: f64,
     pub verilator_build_ms: f64,
+    pub notes: Vec<String>,
 }
 
 impl<'b> Design<'b> {
@@ -161,6 +166,7 @@ impl<'b> Design<'b> {
         Ok(Design {
             bundle,
             golden,
+            notes: artifacts.notes,
             manifest: artifacts.manifest,
             model,
             compile_ms,

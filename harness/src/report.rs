@@ -43,6 +43,9 @@ pub fn table(results: &[RunResult]) -> String {
         );
     }
     for r in results {
+        for n in &r.notes {
+            let _ = writeln!(out, "\nbanking {}: note: {n}", r.banking);
+        }
         if let Some(e) = &r.error {
             let _ = writeln!(out, "\nbanking {}: error: {e}", r.banking);
         }

@@ -389,6 +389,7 @@ impl Emitter<'_> {
                         g.push(format!("{relu}.in = {}.read_data;", srcs[0]));
                         format!("{relu}.out")
                     }
+                    MapOp::Copy => format!("{}.read_data", srcs[0]),
                     MapOp::SaturatingAdd => {
                         let add = self.fresh_cell("sat_add", format!("mlc_sat_add({width})"));
                         g.push(format!("{add}.left = {}.read_data;", srcs[0]));

@@ -28,6 +28,8 @@ pub struct Program {
     pub name: String,
     pub memories: Vec<Memory>,
     pub kernels: Vec<Kernel>,
+    /// Decisions the user should hear about (re-banking copies the compiler inserted).
+    pub notes: Vec<String>,
 }
 
 /// A flat buffer of `len` words in one fixed-point format: one bank of a tensor.
@@ -100,6 +102,8 @@ pub enum Stmt {
 pub enum MapOp {
     Relu,
     SaturatingAdd,
+    /// Moves an element between layouts (re-banking).
+    Copy,
 }
 
 /// One element of a memory: `mem[offset]`.
@@ -219,6 +223,7 @@ impl Program {
                 let op = match op {
                     MapOp::Relu => "relu",
                     MapOp::SaturatingAdd => "sat_add",
+                    MapOp::Copy => "copy",
                 };
                 writeln!(f, "{pad}{} = {op}({})", self.access(dst), args.join(", "))
             }

@@ -57,6 +57,7 @@ pub fn step_conflict(
         name: String::new(),
         memories: memories.to_vec(),
         kernels: Vec::new(),
+        notes: Vec::new(),
     };
     match step(&program, "", stmts) {
         Err(Error::Conflict(c)) => Some(*c),
@@ -132,6 +133,7 @@ mod tests {
         Program {
             name: "t".into(),
             memories: vec![memory("x_b0", 0), memory("w_b0", 0), memory("w_b1", 1)],
+            notes: Vec::new(),
             kernels: vec![Kernel {
                 name: "k".into(),
                 origin: String::new(),

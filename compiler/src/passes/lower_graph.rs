@@ -39,7 +39,7 @@
 
 use super::check_conflicts::step_conflict;
 use super::choose_layouts::choose_layouts;
-use crate::banking::{BankingConfig, Layout, Scheme};
+use crate::banking::{BankingConfig, DimBanking, Layout, Scheme};
 use crate::error::{Error, Result};
 use crate::ir::graph::{Graph, OpKind, TensorId};
 use crate::ir::loops::{Acc, Access, Affine, Kernel, MapOp, MemId, Memory, Program, Stmt, Var};
@@ -78,16 +78,20 @@ pub fn lower_graph(
         name: graph.name.clone(),
         memories: lowering.memories,
         kernels: lowering.kernels,
+        notes: lowering.notes,
     })
 }
 
-struct Lowering<'g> {
-    graph: &'g Graph,
+struct Lowering {
+    /// The graph's tensors, plus re-banked copies this pass adds.
+    tensors: Vec<crate::ir::graph::TensorInfo>,
     layouts: Vec<Layout>,
     memories: Vec<Memory>,
     /// The memories (banks) of each tensor.
     memory_of: Vec<Vec<MemId>>,
     kernels: Vec<Kernel>,
+    /// What the user should know: re-banking copies inserted.
+    notes: Vec<String>,
     next_var: usize,
     /// The op being lowered, for error messages.
     op: String,
@@ -134,69 +138,188 @@ fn gcd(a: usize, b: usize) -> usize {
     }
 }
 
-impl<'g> Lowering<'g> {
-    fn new(graph: &'g Graph, choice: super::choose_layouts::Layouts) -> Self {
+impl Lowering {
+    fn new(graph: &Graph, choice: super::choose_layouts::Layouts) -> Self {
         let mut lowering = Lowering {
-            graph,
+            tensors: graph.tensors.clone(),
             layouts: choice.layouts,
             memories: Vec::new(),
             memory_of: vec![Vec::new(); graph.tensors.len()],
             kernels: Vec::new(),
+            notes: Vec::new(),
             next_var: 0,
             op: String::new(),
         };
-        let mut used_names: Vec<String> = Vec::new();
         // Memories in declaration order of the tensors that own them, so names are stable.
-        for (id, t) in graph.tensors.iter().enumerate() {
-            if choice.storage[id] != id {
-                continue;
-            }
-            let layout = &lowering.layouts[id];
-            let banks = layout.banks();
-            let base = identifier(&t.name);
-            let sharing: Vec<TensorId> = (0..graph.tensors.len())
-                .filter(|&u| choice.storage[u] == id)
-                .collect();
-            let role = sharing
-                .iter()
-                .map(|&u| graph.tensors[u].role)
-                .max_by_key(|r| role_rank(*r))
-                .unwrap_or(t.role);
-            for (bank, elements) in layout.elements().into_iter().enumerate() {
-                let stem = if banks == 1 {
-                    base.clone()
-                } else {
-                    format!("{base}_b{bank}")
-                };
-                let name = unique(stem, &used_names);
-                used_names.push(name.clone());
-                lowering.memories.push(Memory {
-                    name,
-                    tensors: sharing
-                        .iter()
-                        .map(|&u| graph.tensors[u].name.clone())
-                        .collect(),
-                    role,
-                    shape: layout.shape.clone(),
-                    bank,
-                    banks,
-                    len: elements.len(),
-                    elements,
-                    format: t.format,
-                });
-            }
-        }
         for id in 0..graph.tensors.len() {
-            let owner = choice.storage[id];
-            lowering.memory_of[id] = lowering
-                .memories
-                .iter()
-                .enumerate()
-                .filter(|(_, m)| m.tensors.contains(&graph.tensors[owner].name))
-                .map(|(i, _)| i)
-                .collect();
+            if choice.storage[id] == id {
+                let sharing: Vec<TensorId> = (0..graph.tensors.len())
+                    .filter(|&u| choice.storage[u] == id)
+                    .collect();
+                lowering.allocate(id, &sharing);
+            }
         }
         lowering
+    }
+
+    /// Creates the banks of tensor `id`'s layout, shared by the tensors in `sharing`.
+    fn allocate(&mut self, id: TensorId, sharing: &[TensorId]) {
+        let layout = &self.layouts[id];
+        let banks = layout.banks();
+        let t = &self.tensors[id];
+        let base = identifier(&t.name);
+        let role = sharing
+            .iter()
+            .map(|&u| self.tensors[u].role)
+            .max_by_key(|r| role_rank(*r))
+            .unwrap_or(t.role);
+        let names: Vec<String> = sharing
+            .iter()
+            .map(|&u| self.tensors[u].name.clone())
+            .collect();
+        let mut ids = Vec::new();
+        for (bank, elements) in layout.elements().into_iter().enumerate() {
+            let stem = if banks == 1 {
+                base.clone()
+            } else {
+                format!("{base}_b{bank}")
+            };
+            let used: Vec<String> = self.memories.iter().map(|m| m.name.clone()).collect();
+            ids.push(self.memories.len());
+            self.memories.push(Memory {
+                name: unique(stem, &used),
+                tensors: names.clone(),
+                role,
+                shape: layout.shape.clone(),
+                bank,
+                banks,
+                len: elements.len(),
+                elements,
+                format: t.format,
+            });
+        }
+        for &u in sharing {
+            self.memory_of[u] = ids.clone();
+        }
+    }
+
+    /// Makes every loop dimension's uses agree on a split, copying an input of the op into a
+    /// re-banked twin where two uses disagree. Returns the op's inputs after re-banking.
+    fn agree(&mut self, dims: &mut [LoopDim], inputs: &[TensorId]) -> Result<Vec<TensorId>> {
+        let mut inputs = inputs.to_vec();
+        // Each round removes one disagreement; a dimension can disagree at most once per use.
+        for _ in 0..=dims.iter().map(|d| d.uses.len()).sum::<usize>() {
+            let Some(conflict) = dims.iter().find_map(|d| self.split(d).err()) else {
+                return Ok(inputs);
+            };
+            let (keep, copy) = match conflict {
+                (a, b) if inputs.contains(&b.0) => (a, b),
+                (a, b) if inputs.contains(&a.0) => (b, a),
+                (a, b) => return Err(self.incompatible(a, b)),
+            };
+            let twin = self.rebank(copy, keep)?;
+            for d in dims.iter_mut() {
+                for u in d.uses.iter_mut().filter(|u| u.0 == copy.0) {
+                    u.0 = twin;
+                }
+            }
+            for i in inputs.iter_mut().filter(|i| **i == copy.0) {
+                *i = twin;
+            }
+        }
+        Err(Error::Unsupported(format!(
+            "node '{}': banking did not converge",
+            self.op
+        )))
+    }
+
+    fn incompatible(&self, (t0, d0): (TensorId, usize), (t1, d1): (TensorId, usize)) -> Error {
+        Error::Unsupported(format!(
+            "node '{}': '{}' (dimension {d0}) and '{}' (dimension {d1}) are indexed by the same loop but banked incompatibly ({}), and neither is an input the compiler can re-bank with a copy",
+            self.op,
+            self.tensors[t0].name,
+            self.tensors[t1].name,
+            describe(&self.layouts[t0], d0, &self.layouts[t1], d1),
+        ))
+    }
+
+    /// A copy of tensor `copy.0` banked like `like` along dimension `copy.1`, filled by a copy
+    /// kernel placed before the current op. Every element's source and destination bank is a
+    /// constant; copies of different banks run in the same step.
+    fn rebank(
+        &mut self,
+        (t, d): (TensorId, usize),
+        (like_t, like_d): (TensorId, usize),
+    ) -> Result<TensorId> {
+        let like = *self.layouts[like_t]
+            .dims
+            .iter()
+            .find(|b| b.dim == like_d)
+            .expect("a conflict involves two banked uses");
+        let from = self.layouts[t].clone();
+        let mut dims: Vec<DimBanking> = from.dims.iter().filter(|b| b.dim != d).copied().collect();
+        dims.push(DimBanking { dim: d, ..like });
+        let layout =
+            Layout::new(&from.shape, dims).map_err(|m| Error::tensor(&self.tensors[t].name, m))?;
+        let id = self.tensors.len();
+        let mut info = self.tensors[t].clone();
+        info.name = format!("{}_rebanked", info.name);
+        info.role = crate::bundle::Role::Activation;
+        let source = self.tensors[t].name.clone();
+        self.tensors.push(info);
+        self.layouts.push(layout);
+        self.memory_of.push(Vec::new());
+        self.allocate(id, &[id]);
+
+        let mut steps: Vec<Stmt> = Vec::new();
+        let mut step: Vec<Stmt> = Vec::new();
+        let (src_layout, dst_layout) = (&self.layouts[t], &self.layouts[id]);
+        let shape = from.shape.clone();
+        let mut index = vec![0; shape.len()];
+        for _ in 0..shape.iter().product::<usize>() {
+            let at = |layout: &Layout, tensor: TensorId| {
+                let (bank, offset) = layout.locate(&index);
+                Access {
+                    mem: self.memory_of[tensor][bank],
+                    offset: Affine::constant(offset),
+                }
+            };
+            let copy = Stmt::Map {
+                dst: at(dst_layout, id),
+                op: MapOp::Copy,
+                args: vec![at(src_layout, t)],
+            };
+            step.push(copy);
+            if step_conflict(&self.memories, &step).is_some() {
+                let last = step.pop().expect("just pushed");
+                steps.push(par(std::mem::take(&mut step)));
+                step.push(last);
+            }
+            for k in (0..index.len()).rev() {
+                index[k] += 1;
+                if index[k] < shape[k] {
+                    break;
+                }
+                index[k] = 0;
+            }
+        }
+        if !step.is_empty() {
+            steps.push(par(step));
+        }
+        self.notes.push(format!(
+            "node '{}': re-banked '{source}' ({}) into '{}' ({}) with a copy kernel of {} steps, so that every access has a constant bank",
+            self.op,
+            describe_layout(&self.layouts[t]),
+            self.tensors[id].name,
+            describe_layout(&self.layouts[id]),
+            steps.len()
+        ));
+        self.kernels.push(Kernel {
+            name: identifier(&format!("rebank_{source}")),
+            origin: format!("re-banking copy for {}", self.op),
+            body: steps,
+        });
+        Ok(id)
     }
 
     /// A fresh loop variable, or `None` for an extent-1 loop (which is not emitted).
@@ -207,8 +330,12 @@ impl<'g> Lowering<'g> {
         })
     }
 
-    /// The split of a loop dimension that keeps every use's bank static.
-    fn split(&self, dim: &LoopDim) -> Result<Split> {
+    /// The split of a loop dimension that keeps every use's bank static, or the first two uses
+    /// that no split can satisfy together.
+    fn split(
+        &self,
+        dim: &LoopDim,
+    ) -> std::result::Result<Split, ((TensorId, usize), (TensorId, usize))> {
         let mut split = Split::Plain;
         let mut first: Option<(TensorId, usize)> = None;
         for &(t, d) in &dim.uses {
@@ -226,17 +353,7 @@ impl<'g> Lowering<'g> {
                 (Split::Plain, w) => w,
                 (Split::Cyclic(u), Split::Cyclic(f)) => Split::Cyclic(u / gcd(u, f) * f),
                 (a, b) if a == b => a,
-                _ => {
-                    let (t0, d0) = first.expect("a banked use came first");
-                    let names = &self.graph.tensors;
-                    return Err(Error::Unsupported(format!(
-                        "node '{}': '{}' (dimension {d0}) and '{}' (dimension {d}) are indexed by the same loop but banked incompatibly ({}): no unrolling makes both banks compile-time constants",
-                        self.op,
-                        names[t0].name,
-                        names[t].name,
-                        describe(&self.layouts[t0], d0, &self.layouts[t], d),
-                    )));
-                }
+                _ => return Err((first.expect("a banked use came first"), (t, d))),
             };
             first.get_or_insert((t, d));
         }
@@ -245,7 +362,7 @@ impl<'g> Lowering<'g> {
 
     /// The loop phases of one dimension.
     fn phases(&mut self, dim: &LoopDim) -> Result<Vec<Phase>> {
-        let split = self.split(dim)?;
+        let split = self.split(dim).map_err(|(a, b)| self.incompatible(a, b))?;
         let e = dim.extent;
         let phase = |var: Option<Var>, extent: usize, base: usize, copies: Vec<usize>| Phase {
             var,
@@ -335,7 +452,7 @@ impl<'g> Lowering<'g> {
                 _ => {
                     return Err(Error::Unsupported(format!(
                         "node '{}': the bank of '{}' along dimension {d} is not a compile-time constant under this schedule",
-                        self.op, self.graph.tensors[t].name
+                        self.op, self.tensors[t].name
                     )))
                 }
             };
@@ -366,7 +483,7 @@ impl<'g> Lowering<'g> {
         bias: Option<TensorId>,
         y: TensorId,
     ) -> Result<Vec<Stmt>> {
-        let t = &self.graph.tensors;
+        let t = &self.tensors;
         let rank = t[y].shape.len();
         let (n, k) = (t[weight].shape[0], t[weight].shape[1]);
         let product_frac = t[x].format.frac + t[weight].format.frac;
@@ -384,10 +501,14 @@ impl<'g> Lowering<'g> {
             extent: n,
             uses: n_uses,
         });
-        let k_dim = [LoopDim {
+        out_dims.push(LoopDim {
             extent: k,
             uses: vec![(x, rank - 1), (weight, 1)],
-        }];
+        });
+        let x = self.agree(&mut out_dims, &[x])?[0];
+        let k_dim = [out_dims
+            .pop()
+            .expect("the reduction dimension was pushed last")];
         let mut body = |me: &mut Self, copies: &[Vec<DimIndex>]| -> Result<Vec<Stmt>> {
             // Every combination of output copies computes one output element, in lock step.
             let combos = cartesian(copies);
@@ -462,8 +583,8 @@ impl<'g> Lowering<'g> {
     }
 
     fn map(&mut self, op: MapOp, args: &[TensorId], y: TensorId) -> Result<Vec<Stmt>> {
-        let shape = self.graph.tensors[y].shape.clone();
-        let dims: Vec<LoopDim> = shape
+        let shape = self.tensors[y].shape.clone();
+        let mut dims: Vec<LoopDim> = shape
             .iter()
             .enumerate()
             .map(|(d, &extent)| LoopDim {
@@ -474,6 +595,8 @@ impl<'g> Lowering<'g> {
                     .collect(),
             })
             .collect();
+        let args = self.agree(&mut dims, args)?;
+        let args = &args;
         let mut body = |me: &mut Self, copies: &[Vec<DimIndex>]| -> Result<Vec<Stmt>> {
             let maps = cartesian(copies)
                 .iter()
@@ -507,6 +630,19 @@ fn cartesian(copies: &[Vec<DimIndex>]) -> Vec<Vec<DimIndex>> {
             })
             .collect()
     })
+}
+
+/// "x: dim 2 cyclic by 2", for notes.
+fn describe_layout(l: &Layout) -> String {
+    if l.dims.is_empty() {
+        return "unbanked".into();
+    }
+    let dims: Vec<String> = l
+        .dims
+        .iter()
+        .map(|b| format!("dim {} {:?} by {}", b.dim, b.scheme, b.factor).to_lowercase())
+        .collect();
+    dims.join(", ")
 }
 
 /// "cyclic by 4 vs block by 2", for error messages.
