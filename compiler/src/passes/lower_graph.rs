@@ -123,6 +123,12 @@ struct LoopDim {
     uses: Vec<(TensorId, usize)>,
 }
 
+/// A use of a loop dimension: (tensor, tensor dimension).
+type Use = (TensorId, usize);
+
+/// Builds the statements of a loop body from the active copies of each dimension.
+type Body<'a> = dyn FnMut(&mut Lowering, &[Vec<DimIndex>]) -> Result<Vec<Stmt>> + 'a;
+
 /// One phase of a split loop: a loop (or none) and the copies active in it.
 struct Phase {
     var: Option<Var>,
@@ -233,7 +239,7 @@ impl Lowering {
         )))
     }
 
-    fn incompatible(&self, (t0, d0): (TensorId, usize), (t1, d1): (TensorId, usize)) -> Error {
+    fn incompatible(&self, (t0, d0): Use, (t1, d1): Use) -> Error {
         Error::Unsupported(format!(
             "node '{}': '{}' (dimension {d0}) and '{}' (dimension {d1}) are indexed by the same loop but banked incompatibly ({}), and neither is an input the compiler can re-bank with a copy",
             self.op,
@@ -332,10 +338,7 @@ impl Lowering {
 
     /// The split of a loop dimension that keeps every use's bank static, or the first two uses
     /// that no split can satisfy together.
-    fn split(
-        &self,
-        dim: &LoopDim,
-    ) -> std::result::Result<Split, ((TensorId, usize), (TensorId, usize))> {
+    fn split(&self, dim: &LoopDim) -> std::result::Result<Split, (Use, Use)> {
         let mut split = Split::Plain;
         let mut first: Option<(TensorId, usize)> = None;
         for &(t, d) in &dim.uses {
@@ -387,7 +390,7 @@ impl Lowering {
                     let v = self.var(e / u);
                     out.push(phase(v, e / u, 0, (0..u).collect()));
                 }
-                if e % u != 0 {
+                if !e.is_multiple_of(u) {
                     out.push(phase(None, 1, e / u, (0..e % u).collect()));
                 }
                 out
@@ -412,7 +415,7 @@ impl Lowering {
         &mut self,
         dims: &[LoopDim],
         chosen: &mut Vec<Vec<DimIndex>>,
-        body: &mut dyn FnMut(&mut Self, &[Vec<DimIndex>]) -> Result<Vec<Stmt>>,
+        body: &mut Body<'_>,
     ) -> Result<Vec<Stmt>> {
         let Some((dim, rest)) = dims.split_first() else {
             return body(self, chosen);
