@@ -1,0 +1,177 @@
+//! `agree-layouts`: makes every loop's uses agree on one split. Where two tensors indexed by the same
+//! loop are banked incompatibly (cyclic against block, or blocks of different factors) and one of
+//! them is an input of the op, the input is copied into a re-banked twin by a copy kernel placed
+//! before the op (constant banks on both sides, packed into parallel steps), and a note says so.
+//! Otherwise the configuration is rejected, naming both tensors.
+//!
+//! Before: `linear(x, w)` with `x` cyclic by 2 on its last dim and `w` block by 2 on dim 1.
+//! After:
+//! ```text
+//! kernel rebank_x (re-banking copy for linear)
+//!   x_rebanked_b0[0] = copy(x_b0[0])
+//!   par {
+//!     x_rebanked_b0[1] = copy(x_b1[0])
+//!     x_rebanked_b1[0] = copy(x_b0[1])
+//!   }
+//!   ...
+//! kernel linear  (reads x_rebanked, block by 2, like w)
+//! ```
+
+use super::check_conflicts::step_conflict;
+use super::lower_graph::{identifier, par, Lowering};
+use super::unroll::{LoopDim, Use};
+use crate::banking::{DimBanking, Layout};
+use crate::error::{Error, Result};
+use crate::ir::graph::TensorId;
+use crate::ir::loops::{Access, Affine, Kernel, MapOp, Stmt};
+
+impl Lowering {
+    /// Makes every loop dimension's uses agree on a split, copying an input of the op into a
+    /// re-banked twin where two uses disagree. Returns the op's inputs after re-banking.
+    pub(super) fn agree(
+        &mut self,
+        dims: &mut [LoopDim],
+        inputs: &[TensorId],
+    ) -> Result<Vec<TensorId>> {
+        let mut inputs = inputs.to_vec();
+        // Each round removes one disagreement; a dimension can disagree at most once per use.
+        for _ in 0..=dims.iter().map(|d| d.uses.len()).sum::<usize>() {
+            let Some(conflict) = dims.iter().find_map(|d| self.split(d).err()) else {
+                return Ok(inputs);
+            };
+            let (keep, copy) = match conflict {
+                (a, b) if inputs.contains(&b.0) => (a, b),
+                (a, b) if inputs.contains(&a.0) => (b, a),
+                (a, b) => return Err(self.incompatible(a, b)),
+            };
+            let twin = self.rebank(copy, keep)?;
+            for d in dims.iter_mut() {
+                for u in d.uses.iter_mut().filter(|u| u.0 == copy.0) {
+                    u.0 = twin;
+                }
+            }
+            for i in inputs.iter_mut().filter(|i| **i == copy.0) {
+                *i = twin;
+            }
+        }
+        Err(Error::Unsupported(format!(
+            "node '{}': banking did not converge",
+            self.op
+        )))
+    }
+
+    pub(super) fn incompatible(&self, (t0, d0): Use, (t1, d1): Use) -> Error {
+        Error::Unsupported(format!(
+            "node '{}': '{}' (dimension {d0}) and '{}' (dimension {d1}) are indexed by the same loop but banked incompatibly ({}), and neither is an input the compiler can re-bank with a copy",
+            self.op,
+            self.tensors[t0].name,
+            self.tensors[t1].name,
+            describe(&self.layouts[t0], d0, &self.layouts[t1], d1),
+        ))
+    }
+
+    /// A copy of tensor `copy.0` banked like `like` along dimension `copy.1`, filled by a copy
+    /// kernel placed before the current op. Every element's source and destination bank is a
+    /// constant; copies of different banks run in the same step.
+    pub(super) fn rebank(
+        &mut self,
+        (t, d): (TensorId, usize),
+        (like_t, like_d): (TensorId, usize),
+    ) -> Result<TensorId> {
+        let like = *self.layouts[like_t]
+            .dims
+            .iter()
+            .find(|b| b.dim == like_d)
+            .expect("a conflict involves two banked uses");
+        let from = self.layouts[t].clone();
+        let mut dims: Vec<DimBanking> = from.dims.iter().filter(|b| b.dim != d).copied().collect();
+        dims.push(DimBanking { dim: d, ..like });
+        let layout =
+            Layout::new(&from.shape, dims).map_err(|m| Error::tensor(&self.tensors[t].name, m))?;
+        let id = self.tensors.len();
+        let mut info = self.tensors[t].clone();
+        info.name = format!("{}_rebanked", info.name);
+        info.role = crate::bundle::Role::Activation;
+        let source = self.tensors[t].name.clone();
+        self.tensors.push(info);
+        self.layouts.push(layout);
+        self.memory_of.push(Vec::new());
+        self.allocate(id, &[id]);
+
+        let mut steps: Vec<Stmt> = Vec::new();
+        let mut step: Vec<Stmt> = Vec::new();
+        let (src_layout, dst_layout) = (&self.layouts[t], &self.layouts[id]);
+        let shape = from.shape.clone();
+        let mut index = vec![0; shape.len()];
+        for _ in 0..shape.iter().product::<usize>() {
+            let at = |layout: &Layout, tensor: TensorId| {
+                let (bank, offset) = layout.locate(&index);
+                Access {
+                    mem: self.memory_of[tensor][bank],
+                    offset: Affine::constant(offset),
+                }
+            };
+            let copy = Stmt::Map {
+                dst: at(dst_layout, id),
+                op: MapOp::Copy,
+                args: vec![at(src_layout, t)],
+            };
+            step.push(copy);
+            if step_conflict(&self.memories, &step).is_some() {
+                let last = step.pop().expect("just pushed");
+                steps.push(par(std::mem::take(&mut step)));
+                step.push(last);
+            }
+            for k in (0..index.len()).rev() {
+                index[k] += 1;
+                if index[k] < shape[k] {
+                    break;
+                }
+                index[k] = 0;
+            }
+        }
+        if !step.is_empty() {
+            steps.push(par(step));
+        }
+        self.notes.push(format!(
+            "node '{}': re-banked '{source}' ({}) into '{}' ({}) with a copy kernel of {} steps, so that every access has a constant bank",
+            self.op,
+            describe_layout(&self.layouts[t]),
+            self.tensors[id].name,
+            describe_layout(&self.layouts[id]),
+            steps.len()
+        ));
+        self.kernels.push(Kernel {
+            name: identifier(&format!("rebank_{source}")),
+            origin: format!("re-banking copy for {}", self.op),
+            body: steps,
+        });
+        Ok(id)
+    }
+}
+
+/// "x: dim 2 cyclic by 2", for notes.
+fn describe_layout(l: &Layout) -> String {
+    if l.dims.is_empty() {
+        return "unbanked".into();
+    }
+    let dims: Vec<String> = l
+        .dims
+        .iter()
+        .map(|b| format!("dim {} {:?} by {}", b.dim, b.scheme, b.factor).to_lowercase())
+        .collect();
+    dims.join(", ")
+}
+
+/// "cyclic by 4 vs block by 2", for error messages.
+fn describe(a: &Layout, da: usize, b: &Layout, db: usize) -> String {
+    let one = |l: &Layout, d: usize| {
+        l.dims
+            .iter()
+            .find(|x| x.dim == d)
+            .map_or("unbanked".to_string(), |x| {
+                format!("{:?} by {}", x.scheme, x.factor).to_lowercase()
+            })
+    };
+    format!("{} vs {}", one(a, da), one(b, db))
+}
