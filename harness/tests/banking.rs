@@ -11,12 +11,12 @@ use mlcalyx_sim::Verilator;
 
 /// (example, cycles at banking 1, 2, 4, 8). Deterministic: a change here is a schedule change.
 const CYCLES: [(&str, [u64; 4]); 6] = [
-    ("tiny_mlp", [640, 292, 128, 66]),
-    ("mlp", [35660, 14074, 6054, 2768]),
-    ("residual_mlp", [2085, 922, 400, 164]),
-    ("uneven_mlp", [5064, 2138, 956, 400]),
-    ("matmul", [35204, 13956, 6020, 2820]),
-    ("matmul4", [692, 324, 100, 100]),
+    ("tiny_mlp", [640, 220, 64, 18]),
+    ("mlp", [35660, 9786, 2790, 864]),
+    ("residual_mlp", [2085, 682, 220, 44]),
+    ("uneven_mlp", [5064, 1554, 500, 124]),
+    ("matmul", [35204, 9860, 2948, 1028]),
+    ("matmul4", [692, 260, 52, 52]),
 ];
 
 #[test]

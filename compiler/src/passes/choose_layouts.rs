@@ -6,15 +6,17 @@
 //! - Activations, inputs and outputs `[..., L]`: cyclic on the last dimension by `min(B, L)`. A
 //!   `linear` reads its input one element per step from the bank of that element and writes its
 //!   `P` outputs, one per bank; elementwise ops touch `F` banks in lock step.
-//! - Linear weights `[N, K]` and biases `[N]`: cyclic on dimension 0 by `min(B, N)`: output copy
-//!   `j` owns bank `j` of the weight rows.
+//! - Linear weights `[N, K]`: cyclic on dimension 0 by `min(B, N)` and on dimension 1 by
+//!   `min(B, K)`: output copy `j` reading input bank `u` owns weight bank `(j, u)`, so all `P x Q`
+//!   products of a step read distinct banks and the reduction becomes an adder tree. Biases `[N]`:
+//!   cyclic on dimension 0 by `min(B, N)`.
 //! - A reshape shares its input's memories when both layouts put every element in the same
 //!   (bank, offset); a model input that is only reshaped takes the reshaped layout (the host
 //!   scatters it). Any other reshape between banked layouts is rejected.
 //!
 //! Before: `x: [1, 13]`, `fc.weight: [29, 13]`, `y: [1, 29]`, `B = 4`.
-//! After: `x` cyclic dim 1 by 4 (banks of 4, 3, 3, 3), `fc.weight` cyclic dim 0 by 4 (rows 8, 7, 7, 7),
-//! `y` cyclic dim 1 by 4 (8, 7, 7, 7).
+//! After: `x` cyclic dim 1 by 4 (banks of 4, 3, 3, 3), `fc.weight` cyclic dim 0 by 4 (rows 8, 7, 7, 7)
+//! and dim 1 by 4 (16 banks), `y` cyclic dim 1 by 4 (8, 7, 7, 7).
 
 use crate::banking::{BankingConfig, DimBanking, Layout, Scheme};
 use crate::bundle::Role;
@@ -85,23 +87,22 @@ pub fn choose_layouts(
         .iter()
         .zip(&uses)
         .map(|(t, u)| {
-            let dim = match u {
-                Some(Use::LinearParameter) => 0,
-                _ => t.shape.len() - 1,
+            // Weights: rows (one bank per output copy) and, for a weight matrix, columns too (one
+            // per input bank), so an unrolled reduction reads distinct banks: an adder tree.
+            let dims: Vec<usize> = match u {
+                Some(Use::LinearParameter) => (0..t.shape.len().min(2)).collect(),
+                _ => vec![t.shape.len() - 1],
             };
-            let f = factor.min(t.shape[dim]);
-            if f == 1 {
-                return Ok(Layout::unbanked(&t.shape));
-            }
-            Layout::new(
-                &t.shape,
-                vec![DimBanking {
+            let banked: Vec<DimBanking> = dims
+                .into_iter()
+                .map(|dim| DimBanking {
                     dim,
                     scheme: Scheme::Cyclic,
-                    factor: f,
-                }],
-            )
-            .map_err(|m| Error::tensor(&t.name, m))
+                    factor: factor.min(t.shape[dim]),
+                })
+                .filter(|b| b.factor > 1)
+                .collect();
+            Layout::new(&t.shape, banked).map_err(|m| Error::tensor(&t.name, m))
         })
         .collect::<Result<_>>()?;
 
