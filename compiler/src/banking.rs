@@ -294,6 +294,40 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Random shapes (up to 3 dims) with random schemes and factors on random subsets of
+        /// dimensions: every valid layout is a bijection, and `locate` agrees with `elements`.
+        #[test]
+        fn random_layouts_are_bijections(
+            shape in proptest::collection::vec(1usize..9, 1..4),
+            picks in proptest::collection::vec((0usize..3, 0u8..3, 1usize..9), 0..3),
+        ) {
+            let dims: Vec<DimBanking> = picks
+                .iter()
+                .map(|&(dim, scheme, factor)| {
+                    let dim = dim % shape.len();
+                    let scheme = [Scheme::Cyclic, Scheme::Block, Scheme::Complete][usize::from(scheme)];
+                    let factor = if scheme == Scheme::Complete { shape[dim] } else { factor };
+                    DimBanking { dim, scheme, factor }
+                })
+                .collect();
+            if let Ok(layout) = Layout::new(&shape, dims) {
+                assert_bijection(&layout);
+                let banks = layout.elements();
+                let mut index = vec![0; shape.len()];
+                for flat in 0..shape.iter().product::<usize>() {
+                    let (b, o) = layout.locate(&index);
+                    proptest::prop_assert_eq!(banks[b][o], flat);
+                    for d in (0..index.len()).rev() {
+                        index[d] += 1;
+                        if index[d] < shape[d] { break; }
+                        index[d] = 0;
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn cyclic_uneven_worked_example() {
         // 13 elements over 4 banks: bank 0 gets 0,4,8,12; the others three each.
