@@ -86,6 +86,8 @@ impl Layout {
                 _ => {}
             }
         }
+        // A factor of 1 (including complete banking of an extent-1 dimension) does not bank.
+        let dims = dims.into_iter().filter(|d| d.factor > 1).collect();
         Ok(Layout {
             shape: shape.to_vec(),
             dims,

@@ -32,8 +32,8 @@ pub use manifest::Manifest;
 /// What the user chose for this compilation.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Memory banking factor: tensors are split into this many banks (fewer when a dimension is
-    /// smaller) and loops unrolled to match.
+    /// Memory banking factor `B`: activations get `min(B, L)` banks on their feature dimension,
+    /// weights `min(B, N) x min(B, K)`, and loops are unrolled to match.
     pub banking: u32,
     /// Per-tensor banking chosen by the user; it wins over `banking` for the tensors it names.
     pub banking_config: Option<banking::BankingConfig>,

@@ -37,7 +37,7 @@ pub struct MemoryEntry {
     /// Hierarchical instance path below the top, e.g. `main.x`.
     pub instance: String,
     pub role: Role,
-    /// Bundle tensors stored in this memory, row-major from word 0.
+    /// Bundle tensors stored in this memory (word `i` holds element `element(i)` of each).
     pub tensors: Vec<String>,
     pub shape: Vec<usize>,
     /// Number of words.

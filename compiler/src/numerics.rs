@@ -87,7 +87,9 @@ impl FixedFormat {
 impl std::fmt::Display for FixedFormat {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let s = if self.signed { "s" } else { "u" };
-        write!(f, "{s}{}.{}", self.width - self.frac, self.frac)
+        // Integer bits may be negative in a malformed format that is being reported.
+        let int = i64::from(self.width) - i64::from(self.frac);
+        write!(f, "{s}{int}.{}", self.frac)
     }
 }
 

@@ -5,12 +5,9 @@
 //! outputs, and the comparison of simulated outputs against both.
 
 use approx::abs_diff_eq;
-use mlcalyx_compiler::bundle::{read_int_tensor, Bundle};
+use mlcalyx_compiler::bundle::{read_float_tensor, read_int_tensor, Bundle};
 use mlcalyx_compiler::numerics::FixedFormat;
-use ndarray::ArrayD;
-use ndarray_npy::ReadNpyExt;
 use serde::Serialize;
-use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
 pub enum GoldenError {
@@ -82,26 +79,12 @@ impl Golden {
                 .get(name)
                 .ok_or_else(|| err(name, "the bundle has no golden values for this output"))?;
             let fixed = fixed(name, &files.fixed)?;
-            let float =
-                read_float(&bundle.path(&files.float), &fixed.shape).map_err(|m| err(name, m))?;
+            let float = read_float_tensor(&bundle.path(&files.float), &fixed.shape)
+                .map_err(|m| err(name, m))?;
             outputs.push(ExpectedOutput { fixed, float });
         }
         Ok(Golden { inputs, outputs })
     }
-}
-
-fn read_float(path: &Path, shape: &[usize]) -> Result<Vec<f32>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let a = ArrayD::<f32>::read_npy(std::io::BufReader::new(file))
-        .map_err(|e| format!("{} is not a float32 .npy: {e}", path.display()))?;
-    if a.shape() != shape {
-        return Err(format!(
-            "{} has shape {:?}, the bundle declares {shape:?}",
-            path.display(),
-            a.shape()
-        ));
-    }
-    Ok(a.iter().copied().collect())
 }
 
 /// How one simulated output compares with its golden values.

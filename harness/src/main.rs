@@ -147,8 +147,9 @@ fn real_main() -> Result<bool> {
             for f in factors {
                 let dir = out.join(format!("banking-{f}"));
                 results.push(run_bundle(&bundle, f, &dir, &verilator, &settings));
-                // A failed compile leaves nothing behind in its folder.
-                if results.last().is_some_and(|r| r.cycles.is_none()) {
+                // A failed compile leaves nothing behind in its folder; a later failure keeps the
+                // artifacts for inspection.
+                if !dir.join(mlcalyx_compiler::Artifacts::MANIFEST).exists() {
                     let _ = std::fs::remove_dir_all(&dir);
                 }
             }

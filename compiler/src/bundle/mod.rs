@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-pub use npy::read_int_tensor;
+pub use npy::{read_float_tensor, read_int_tensor};
 
 pub const SCHEMA: &str = "mlcalyx.bundle";
 pub const VERSION: u32 = 1;
@@ -174,18 +174,44 @@ impl Bundle {
         self.model.tensors.iter().find(|t| t.name == name)
     }
 
-    /// Reads a weight tensor's quantized values, checking dtype and shape against its declaration.
+    /// Reads a weight tensor's quantized values, checking dtype, shape and that every value fits
+    /// the declared format.
     pub fn weight_values(&self, tensor: &Tensor) -> Result<Vec<i64>> {
         let file = tensor
             .file
             .as_deref()
             .ok_or_else(|| Error::tensor(&tensor.name, "weight has no file"))?;
-        read_int_tensor(&self.path(file), &tensor.shape)
-            .map_err(|message| Error::tensor(&tensor.name, message))
+        let values = read_int_tensor(&self.path(file), &tensor.shape)
+            .map_err(|message| Error::tensor(&tensor.name, message))?;
+        let f = tensor.format;
+        if f.check().is_ok() {
+            if let Some((i, v)) = values
+                .iter()
+                .enumerate()
+                .find(|(_, &v)| v < f.min_raw() || v > f.max_raw())
+            {
+                return Err(Error::tensor(
+                    &tensor.name,
+                    format!("value {v} at flat index {i} of {file} does not fit the format {f}"),
+                ));
+            }
+        }
+        Ok(values)
     }
 
     fn check_files(&self) -> Result<()> {
         for t in &self.model.tensors {
+            let elements = t.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+            if !elements.is_some_and(|n| n <= crate::ir::graph::MAX_ELEMENTS) {
+                return Err(Error::tensor(
+                    &t.name,
+                    format!(
+                        "shape {:?} has more than {} elements, more than an on-chip memory holds",
+                        t.shape,
+                        crate::ir::graph::MAX_ELEMENTS
+                    ),
+                ));
+            }
             match (t.role, &t.file) {
                 (Role::Weight, None) => {
                     return Err(Error::tensor(&t.name, "weight tensor names no file"))

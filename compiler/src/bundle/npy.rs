@@ -1,31 +1,25 @@
-//! Reading the integer `.npy` files of a bundle (quantized weights and golden fixed-point tensors).
+//! Reading the `.npy` files of a bundle (quantized weights, golden tensors).
+//!
+//! Files are read into memory and viewed in place, so a header that claims a huge shape is
+//! rejected by the length check instead of triggering a huge allocation.
 
-use ndarray::ArrayD;
-use ndarray_npy::{ReadNpyError, ReadNpyExt};
+use ndarray::ArrayViewD;
+use ndarray_npy::{ViewElement, ViewNpyError, ViewNpyExt};
 use std::path::Path;
 
 /// Reads an integer `.npy` file (int8, int16, int32 or int64) in C order and checks its shape.
 /// Returns the values flattened row-major; the error says what is wrong with which file.
 pub fn read_int_tensor(path: &Path, shape: &[usize]) -> Result<Vec<i64>, String> {
-    let (values, found) = read_any_int(path)?;
-    if found != shape {
-        return Err(format!(
-            "{} has shape {found:?}, the bundle declares {shape:?}",
-            path.display()
-        ));
-    }
-    Ok(values)
-}
-
-fn read_any_int(path: &Path) -> Result<(Vec<i64>, Vec<usize>), String> {
+    let bytes = read(path)?;
     macro_rules! try_dtype {
         ($t:ty) => {
-            match read::<$t>(path) {
+            match view::<$t>(&bytes) {
                 Ok(a) => {
-                    let shape = a.shape().to_vec();
-                    return Ok((a.iter().map(|&v| i64::from(v)).collect(), shape));
+                    return checked(path, a.shape(), shape, || {
+                        a.iter().map(|&v| i64::from(v)).collect()
+                    })
                 }
-                Err(ReadNpyError::WrongDescriptor(_)) => {}
+                Err(ViewNpyError::WrongDescriptor(_)) => {}
                 Err(e) => return Err(describe(path, e)),
             }
         };
@@ -40,16 +34,42 @@ fn read_any_int(path: &Path) -> Result<(Vec<i64>, Vec<usize>), String> {
     ))
 }
 
-fn read<T: ndarray_npy::ReadableElement>(path: &Path) -> Result<ArrayD<T>, ReadNpyError> {
-    let file = std::fs::File::open(path)?;
-    ArrayD::<T>::read_npy(std::io::BufReader::new(file))
+/// Reads a float32 `.npy` file in C order and checks its shape.
+pub fn read_float_tensor(path: &Path, shape: &[usize]) -> Result<Vec<f32>, String> {
+    let bytes = read(path)?;
+    let a = view::<f32>(&bytes).map_err(|e| match e {
+        ViewNpyError::WrongDescriptor(_) => format!("{} is not a float32 array", path.display()),
+        e => describe(path, e),
+    })?;
+    checked(path, a.shape(), shape, || a.iter().copied().collect())
 }
 
-fn describe(path: &Path, e: ReadNpyError) -> String {
-    match e {
-        ReadNpyError::Io(io) if io.kind() == std::io::ErrorKind::NotFound => {
-            format!("{} is missing", path.display())
-        }
-        other => format!("{} cannot be read as .npy: {other}", path.display()),
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("{} is missing", path.display()),
+        _ => format!("{}: {e}", path.display()),
+    })
+}
+
+fn view<'a, T: ViewElement>(bytes: &'a [u8]) -> Result<ArrayViewD<'a, T>, ViewNpyError> {
+    ArrayViewD::<T>::view_npy(bytes)
+}
+
+fn checked<T>(
+    path: &Path,
+    found: &[usize],
+    shape: &[usize],
+    values: impl FnOnce() -> Vec<T>,
+) -> Result<Vec<T>, String> {
+    if found != shape {
+        return Err(format!(
+            "{} has shape {found:?}, the bundle declares {shape:?}",
+            path.display()
+        ));
     }
+    Ok(values())
+}
+
+fn describe(path: &Path, e: ViewNpyError) -> String {
+    format!("{} cannot be read as .npy: {e}", path.display())
 }

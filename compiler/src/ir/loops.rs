@@ -1,7 +1,8 @@
 //! The loop IR: kernels of loop nests over flat memories.
 //!
-//! Every tensor lives in a [`Memory`] holding its elements row-major (a reshape shares its input's
-//! memory). Every index is an [`Affine`] expression of the enclosing loop variables, so later passes
+//! Every tensor lives in one [`Memory`] per bank (`Memory::elements` says which element each word
+//! holds; a reshape shares its input's memories when the layouts agree). Every access names its
+//! bank statically, and its offset is an [`Affine`] expression of the enclosing loop variables, so later passes
 //! can reason about which element each access touches. Its text form (the `Display` impls) is what
 //! `docs/ir.md` and the snapshot tests show:
 //!

@@ -136,11 +136,16 @@ pub fn choose_layouts(
         };
         if same_placement(&layouts[x], &layouts[y]) {
             storage[y] = storage[x];
-        } else if graph.tensors[x].role == Role::Input && only_reshaped(graph, x) {
+        } else if graph.tensors[x].role == Role::Input
+            && storage[x] == x
+            && reshape_count(graph, x) == 1
+            && only_reshaped(graph, x)
+        {
+            // The host scatters the input straight into the reshaped layout.
             storage[x] = y;
         } else {
             return Err(Error::Unsupported(format!(
-                "node '{}' ({}): reshaping '{}' {:?} into {:?} would move elements between banks at banking factor {factor}; re-banking copies are not implemented yet",
+                "node '{}' ({}): reshaping '{}' {:?} into {:?} would move elements between banks at banking factor {factor}; only an op's inputs can be re-banked with a copy, not a reshape",
                 op.name, op.origin, graph.tensors[x].name, graph.tensors[x].shape, graph.tensors[y].shape
             )));
         }
@@ -151,6 +156,14 @@ pub fn choose_layouts(
 /// Both layouts put every row-major element in the same bank at the same offset.
 fn same_placement(a: &Layout, b: &Layout) -> bool {
     a.banks() == b.banks() && a.elements() == b.elements()
+}
+
+fn reshape_count(graph: &Graph, t: TensorId) -> usize {
+    graph
+        .ops
+        .iter()
+        .filter(|op| matches!(op.kind, OpKind::Reshape { x, .. } if x == t))
+        .count()
 }
 
 fn only_reshaped(graph: &Graph, t: TensorId) -> bool {

@@ -26,17 +26,18 @@
 //!     y[i0] = requant(acc0 >> 8)
 //!   }
 //! ```
-//! With B = 2 the two outputs are computed together:
+//! With B = 2 the two outputs are computed together, two products each per step (the weight is
+//! banked on rows and columns, so the four products read four banks):
 //! ```text
 //!   par {
 //!     acc0 = fc_bias_b0[0] << 8
 //!     acc1 = fc_bias_b1[0] << 8
 //!   }
 //!   par {
-//!     acc0 += x_b0[0] * fc_weight_b0[0]
-//!     acc1 += x_b0[0] * fc_weight_b1[0]
+//!     acc0 += x_b0[0] * fc_weight_b0[0] + x_b1[0] * fc_weight_b1[0]
+//!     acc1 += x_b0[0] * fc_weight_b2[0] + x_b1[0] * fc_weight_b3[0]
 //!   }
-//!   ... (x_b1[0] with weight offset 1, then the remainder step x_b0[1] with offset 2)
+//!   ... (then the remainder step with x_b0[1])
 //! ```
 
 use super::check_conflicts::step_conflict;
@@ -377,6 +378,7 @@ pub(crate) fn identifier(name: &str) -> String {
     if s.is_empty()
         || s.starts_with(|c: char| c.is_ascii_digit() || c == '_')
         || reserved.contains(&s.as_str())
+        || calyx_ir::RESERVED_NAMES.contains(&s.as_str())
         || looks_generated
     {
         s = format!("t_{s}");
