@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 pub use npy::{read_float_tensor, read_int_tensor};
 
 pub const SCHEMA: &str = "mlcalyx.bundle";
+/// The largest tensor a bundle may declare (elements), far above any on-chip memory.
+pub const MAX_ELEMENTS: usize = 1 << 24;
 pub const VERSION: u32 = 1;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -201,14 +203,14 @@ impl Bundle {
 
     fn check_files(&self) -> Result<()> {
         for t in &self.model.tensors {
+            // Checked before any file is read, so a huge shape never reaches an allocation.
             let elements = t.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-            if !elements.is_some_and(|n| n <= crate::ir::graph::MAX_ELEMENTS) {
+            if elements.is_none_or(|n| n > MAX_ELEMENTS) {
                 return Err(Error::tensor(
                     &t.name,
                     format!(
-                        "shape {:?} has more than {} elements, more than an on-chip memory holds",
-                        t.shape,
-                        crate::ir::graph::MAX_ELEMENTS
+                        "shape {:?} has more than {MAX_ELEMENTS} elements, more than an on-chip memory holds",
+                        t.shape
                     ),
                 ));
             }

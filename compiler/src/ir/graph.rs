@@ -9,9 +9,6 @@ use crate::error::{Error, Result};
 use crate::numerics::{FixedFormat, ACCUMULATOR_WIDTH};
 use std::collections::HashMap;
 
-/// The largest tensor the compiler accepts (elements), far above any on-chip memory.
-pub const MAX_ELEMENTS: usize = 1 << 24;
-
 /// Index of a tensor in [`Graph::tensors`].
 pub type TensorId = usize;
 
@@ -96,13 +93,6 @@ impl Graph {
             t.format
                 .check()
                 .map_err(|m| Error::tensor(&t.name, format!("format {}: {m}", t.format)))?;
-            let elements = t.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-            if !elements.is_some_and(|n| n <= MAX_ELEMENTS) {
-                return Err(Error::tensor(
-                    &t.name,
-                    format!("shape {:?} has more than {MAX_ELEMENTS} elements, more than an on-chip memory holds", t.shape),
-                ));
-            }
             if t.shape.is_empty() || t.shape.contains(&0) {
                 return Err(Error::tensor(
                     &t.name,
