@@ -81,7 +81,7 @@ fn an_npy_header_claiming_a_huge_shape_is_rejected_without_allocating() {
     let (_t, dir) = bundle_with(|_, dir| {
         let mut header =
             "{'descr': '<i2', 'fortran_order': False, 'shape': (1099511627776,), }".to_string();
-        while (10 + header.len() + 1) % 64 != 0 {
+        while !(10 + header.len() + 1).is_multiple_of(64) {
             header.push(' ');
         }
         header.push('\n');
