@@ -176,21 +176,24 @@ impl Layout {
         let mut banks: Vec<Vec<usize>> = (0..self.banks())
             .map(|b| vec![usize::MAX; self.bank_len(b)])
             .collect();
-        let total: usize = self.shape.iter().product();
-        let mut index = vec![0; self.shape.len()];
-        for flat in 0..total {
+        for (flat, index) in row_major_indices(&self.shape).enumerate() {
             let (b, o) = self.locate(&index);
             banks[b][o] = flat;
-            for d in (0..index.len()).rev() {
-                index[d] += 1;
-                if index[d] < self.shape[d] {
-                    break;
-                }
-                index[d] = 0;
-            }
         }
         banks
     }
+}
+
+/// Every index of a tensor of `shape`, in row-major order.
+pub fn row_major_indices(shape: &[usize]) -> impl Iterator<Item = Vec<usize>> + '_ {
+    (0..shape.iter().product::<usize>()).map(move |mut flat| {
+        let mut index = vec![0; shape.len()];
+        for d in (0..shape.len()).rev() {
+            index[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        index
+    })
 }
 
 /// A user's banking choices (`--banking-config FILE.json`): per tensor, the banked dimensions.
@@ -316,18 +319,29 @@ mod tests {
             if let Ok(layout) = Layout::new(&shape, dims) {
                 assert_bijection(&layout);
                 let banks = layout.elements();
-                let mut index = vec![0; shape.len()];
-                for flat in 0..shape.iter().product::<usize>() {
+                for (flat, index) in row_major_indices(&shape).enumerate() {
                     let (b, o) = layout.locate(&index);
                     proptest::prop_assert_eq!(banks[b][o], flat);
-                    for d in (0..index.len()).rev() {
-                        index[d] += 1;
-                        if index[d] < shape[d] { break; }
-                        index[d] = 0;
-                    }
                 }
             }
         }
+    }
+
+    #[test]
+    fn row_major_indices_count_up_from_the_last_dimension() {
+        let all: Vec<Vec<usize>> = row_major_indices(&[2, 3]).collect();
+        assert_eq!(
+            all,
+            vec![
+                vec![0, 0],
+                vec![0, 1],
+                vec![0, 2],
+                vec![1, 0],
+                vec![1, 1],
+                vec![1, 2]
+            ]
+        );
+        assert_eq!(row_major_indices(&[4]).count(), 4);
     }
 
     #[test]

@@ -256,11 +256,7 @@ impl Emitter<'_> {
     fn stmt(&mut self, s: &Stmt) -> String {
         match s {
             Stmt::For { var, extent, body } => self.for_loop(*var, *extent, body),
-            Stmt::Par(stmts)
-                if stmts
-                    .iter()
-                    .any(|s| matches!(s, Stmt::For { .. } | Stmt::Par(_))) =>
-            {
+            Stmt::Par(stmts) if stmts.iter().any(|s| !s.is_leaf()) => {
                 let branches: String = stmts.iter().map(|s| self.stmt(s)).collect();
                 format!("par {{\n{}}}\n", indent(&branches, 1))
             }

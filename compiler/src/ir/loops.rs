@@ -99,6 +99,13 @@ pub enum Stmt {
     },
 }
 
+impl Stmt {
+    /// A statement with no control inside it: one group's worth of work.
+    pub fn is_leaf(&self) -> bool {
+        !matches!(self, Stmt::For { .. } | Stmt::Par(_))
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MapOp {
     Relu,

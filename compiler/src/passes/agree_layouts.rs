@@ -20,7 +20,7 @@
 use super::check_conflicts::step_conflict;
 use super::lower_graph::{identifier, par, Lowering};
 use super::unroll::{LoopDim, Use};
-use crate::banking::{DimBanking, Layout};
+use crate::banking::{row_major_indices, DimBanking, Layout};
 use crate::error::{Error, Result};
 use crate::ir::graph::TensorId;
 use crate::ir::loops::{Access, Affine, Kernel, MapOp, Stmt};
@@ -101,9 +101,7 @@ impl Lowering {
         let mut steps: Vec<Stmt> = Vec::new();
         let mut step: Vec<Stmt> = Vec::new();
         let (src_layout, dst_layout) = (&self.layouts[t], &self.layouts[id]);
-        let shape = from.shape.clone();
-        let mut index = vec![0; shape.len()];
-        for _ in 0..shape.iter().product::<usize>() {
+        for index in row_major_indices(&from.shape) {
             let at = |layout: &Layout, tensor: TensorId| {
                 let (bank, offset) = layout.locate(&index);
                 Access {
@@ -121,13 +119,6 @@ impl Lowering {
                 let last = step.pop().expect("just pushed");
                 steps.push(par(std::mem::take(&mut step)));
                 step.push(last);
-            }
-            for k in (0..index.len()).rev() {
-                index[k] += 1;
-                if index[k] < shape[k] {
-                    break;
-                }
-                index[k] = 0;
             }
         }
         if !step.is_empty() {

@@ -9,7 +9,7 @@
 //! Rejected: `par { acc0 += x_b0[i0] * w_b0[i0]; acc1 += x_b0[i0 + 1] * w_b1[i0] }`.
 
 use crate::error::{BankConflict, Error, Result};
-use crate::ir::loops::{Access, Program, Stmt};
+use crate::ir::loops::{Access, Memory, Program, Stmt};
 
 pub fn check_conflicts(program: &Program) -> Result<()> {
     for kernel in &program.kernels {
@@ -23,16 +23,12 @@ pub fn check_conflicts(program: &Program) -> Result<()> {
 fn check(program: &Program, kernel: &str, stmt: &Stmt) -> Result<()> {
     match stmt {
         Stmt::For { body, .. } => body.iter().try_for_each(|s| check(program, kernel, s)),
-        Stmt::Par(stmts)
-            if stmts
-                .iter()
-                .any(|s| matches!(s, Stmt::For { .. } | Stmt::Par(_))) =>
-        {
+        Stmt::Par(stmts) if stmts.iter().any(|s| !s.is_leaf()) => {
             // Nested control: each branch is checked on its own.
             stmts.iter().try_for_each(|s| check(program, kernel, s))
         }
-        Stmt::Par(stmts) => step(program, kernel, stmts),
-        leaf => step(program, kernel, std::slice::from_ref(leaf)),
+        Stmt::Par(stmts) => step(&program.memories, kernel, stmts),
+        leaf => step(&program.memories, kernel, std::slice::from_ref(leaf)),
     }
 }
 
@@ -49,23 +45,14 @@ fn accesses(stmt: &Stmt) -> (Vec<&Access>, Option<&Access>) {
 
 /// Checks one parallel step against a program's memories (used by `lower-graph` to decide whether
 /// an unrolled reduction can run in parallel).
-pub fn step_conflict(
-    memories: &[crate::ir::loops::Memory],
-    stmts: &[Stmt],
-) -> Option<BankConflict> {
-    let program = Program {
-        name: String::new(),
-        memories: memories.to_vec(),
-        kernels: Vec::new(),
-        notes: Vec::new(),
-    };
-    match step(&program, "", stmts) {
+pub fn step_conflict(memories: &[Memory], stmts: &[Stmt]) -> Option<BankConflict> {
+    match step(memories, "", stmts) {
         Err(Error::Conflict(c)) => Some(*c),
         _ => None,
     }
 }
 
-fn step(program: &Program, kernel: &str, stmts: &[Stmt]) -> Result<()> {
+fn step(memories: &[Memory], kernel: &str, stmts: &[Stmt]) -> Result<()> {
     // (access, is_write) in program order.
     let mut seen: Vec<(&Access, bool)> = Vec::new();
     for s in stmts {
@@ -79,7 +66,7 @@ fn step(program: &Program, kernel: &str, stmts: &[Stmt]) -> Result<()> {
                 let same_port = a.mem == b.mem;
                 let shared_read = !is_write && !b_write && a.offset == b.offset;
                 if same_port && !shared_read {
-                    let m = &program.memories[a.mem];
+                    let m = &memories[a.mem];
                     return Err(Error::Conflict(Box::new(BankConflict {
                         tensor: m.tensors.join("/"),
                         bank: m.bank,
