@@ -8,6 +8,7 @@ use mlcalyx_compiler::{compile, Artifacts, Bundle, Manifest, Options};
 use mlcalyx_golden::{compare, Comparison, Golden};
 use mlcalyx_sim::{Instance, Verilator};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -132,24 +133,25 @@ fn run(
 }
 
 /// A compiled and Verilator-built design with its golden data, ready to simulate (repeatedly).
-pub struct Design<'b> {
-    bundle: &'b Bundle,
+pub struct Design {
     golden: Golden,
     manifest: Manifest,
+    /// What to write into each input and weight memory before a run: (instance, words).
+    loads: Vec<(String, Vec<u64>)>,
     model: mlcalyx_sim::Model,
     pub compile_ms: f64,
     pub verilator_build_ms: f64,
     pub notes: Vec<String>,
 }
 
-impl<'b> Design<'b> {
+impl Design {
     /// Compiles `bundle` with `options` into `work_dir` and builds it with Verilator.
     pub fn prepare(
-        bundle: &'b Bundle,
+        bundle: &Bundle,
         options: &Options,
         work_dir: &Path,
         verilator: &Verilator,
-    ) -> Result<Design<'b>> {
+    ) -> Result<Design> {
         let golden = Golden::load(bundle)?;
         let t = Instant::now();
         let artifacts = compile(bundle, options)?;
@@ -163,8 +165,10 @@ impl<'b> Design<'b> {
                 &work_dir.join("verilator"),
             )
             .context("building the design with Verilator")?;
+        // Weights are read and scattered over their banks once, not once per bank and run.
+        let loads = memory_loads(bundle, &golden, &artifacts.manifest)?;
         Ok(Design {
-            bundle,
+            loads,
             golden,
             notes: artifacts.notes,
             manifest: artifacts.manifest,
@@ -177,7 +181,10 @@ impl<'b> Design<'b> {
     /// One inference on the golden inputs: cycles from go to done, and each output compared.
     pub fn simulate(&self, settings: &RunSettings) -> Result<(u64, Vec<Comparison>)> {
         let mut sim = self.model.instantiate()?;
-        load_memories(&mut sim, self.bundle, &self.golden, &self.manifest)?;
+        for (instance, words) in &self.loads {
+            sim.write_memory(instance, words)
+                .with_context(|| format!("loading memory '{instance}'"))?;
+        }
         sim.reset(2)?;
         let cycles = sim.run(settings.max_cycles)?;
         let mut outputs = Vec::new();
@@ -216,28 +223,34 @@ fn gather(sim: &Instance<'_>, manifest: &Manifest, tensor: &str, len: usize) -> 
         .collect()
 }
 
-/// Writes golden inputs and quantized weights into their memories (scattered over banks).
-fn load_memories(
-    sim: &mut Instance<'_>,
+/// The words of every input and weight memory: golden inputs and quantized weights, scattered
+/// over their banks.
+fn memory_loads(
     bundle: &Bundle,
     golden: &Golden,
     manifest: &Manifest,
-) -> Result<()> {
+) -> Result<Vec<(String, Vec<u64>)>> {
+    let mut weights: HashMap<&str, Vec<i64>> = HashMap::new();
+    let mut loads = Vec::new();
     for mem in &manifest.memories {
-        let values = match mem.role {
+        let values: &[i64] = match mem.role {
             Role::Input => {
                 let input = golden
                     .inputs
                     .iter()
                     .find(|i| mem.tensors.contains(&i.name))
                     .ok_or_else(|| anyhow!("no golden input for memory '{}'", mem.name))?;
-                input.values.clone()
+                &input.values
             }
             Role::Weight => {
-                let tensor = bundle
-                    .tensor(&mem.tensors[0])
-                    .ok_or_else(|| anyhow!("memory '{}' names an unknown tensor", mem.name))?;
-                bundle.weight_values(tensor)?
+                let name = mem.tensors[0].as_str();
+                if !weights.contains_key(name) {
+                    let tensor = bundle
+                        .tensor(name)
+                        .ok_or_else(|| anyhow!("memory '{}' names an unknown tensor", mem.name))?;
+                    weights.insert(name, bundle.weight_values(tensor)?);
+                }
+                &weights[name]
             }
             Role::Activation | Role::Output => continue,
         };
@@ -249,8 +262,7 @@ fn load_memories(
                 Ok(mem.format.to_bits(*v))
             })
             .collect::<Result<Vec<u64>>>()?;
-        sim.write_memory(&mem.instance, &words)
-            .with_context(|| format!("loading memory '{}'", mem.name))?;
+        loads.push((mem.instance.clone(), words));
     }
-    Ok(())
+    Ok(loads)
 }
