@@ -56,3 +56,106 @@ module mlc_sat_add #(
   assign out = sum[WIDTH] == sum[WIDTH-1] ? sum[WIDTH-1:0]
              : sum[WIDTH] ? {1'b1, {(WIDTH - 1) {1'b0}}} : {1'b0, {(WIDTH - 1) {1'b1}}};
 endmodule
+
+// A signed A_WIDTH x B_WIDTH multiplier with the exact (A_WIDTH + B_WIDTH)-bit product: one DSP
+// multiplier (ECP5 MULT18X18D, Xilinx DSP48) when both widths are at most 18. The handshake and
+// timing are those of Calyx's std_mult_pipe (operands registered on the first edge with go, the
+// product on the second, done high in the third cycle while go stays high), so a schedule built
+// for std_mult_pipe keeps its cycle count.
+module mlc_mult_pipe #(
+    parameter A_WIDTH = 16,
+    parameter B_WIDTH = 16,
+    parameter OUT_WIDTH = 32
+) (
+    input  logic [  A_WIDTH-1:0] left,
+    input  logic [  B_WIDTH-1:0] right,
+    input  logic                 go,
+    input  logic                 clk,
+    input  logic                 reset,
+    output logic [OUT_WIDTH-1:0] out,
+    output logic                 done
+);
+  logic signed [A_WIDTH-1:0] ltmp;
+  logic signed [B_WIDTH-1:0] rtmp;
+  logic signed [OUT_WIDTH-1:0] product;
+  logic started;
+
+  always_ff @(posedge clk) begin
+    if (reset) begin
+      started <= 1'b0;
+      done <= 1'b0;
+    end else begin
+      started <= go;
+      done <= go & started;
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (reset || !go) begin
+      ltmp <= '0;
+      rtmp <= '0;
+    end else begin
+      ltmp <= $signed(left);
+      rtmp <= $signed(right);
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (reset) product <= '0;
+    else if (go) product <= OUT_WIDTH'(ltmp) * OUT_WIDTH'(rtmp);
+  end
+
+  assign out = product;
+endmodule
+
+// One input or output buffer of the core (docs/interface.md): a memory with the ports and timing
+// of Calyx's comb_mem_d1 for the core (combinational read, write on the clock edge, done one
+// cycle after write_en), which the host reaches through the core's I/O port while go is low.
+// Words BASE .. BASE+SIZE-1 of the I/O address space are this buffer's words 0 .. SIZE-1.
+module mlc_io_buffer #(
+    parameter WIDTH = 16,
+    parameter SIZE = 16,
+    parameter IDX_SIZE = 4,
+    parameter IO_ADDR_WIDTH = 8,
+    parameter IO_WIDTH = 16,
+    parameter BASE = 0
+) (
+    input  logic                     clk,
+    input  logic                     reset,
+    input  logic                     go,
+    // The core's side, used while go is high.
+    input  logic [     IDX_SIZE-1:0] addr0,
+    input  logic [        WIDTH-1:0] write_data,
+    input  logic                     write_en,
+    output logic [        WIDTH-1:0] read_data,
+    output logic                     done,
+    // The host's side, used while go is low.
+    input  logic [IO_ADDR_WIDTH-1:0] io_addr,
+    input  logic [     IO_WIDTH-1:0] io_wdata,
+    input  logic                     io_we,
+    output logic [     IO_WIDTH-1:0] io_rdata
+);
+  logic [WIDTH-1:0] mem[SIZE];
+  logic [IO_ADDR_WIDTH-1:0] offset;
+  logic hit;
+  logic [IDX_SIZE-1:0] addr;
+
+  // Below BASE the subtraction wraps past SIZE (BASE + SIZE <= 2^IO_ADDR_WIDTH), so one compare
+  // decides whether the host addresses this buffer.
+  assign offset = io_addr - IO_ADDR_WIDTH'(BASE);
+  assign hit = {1'b0, offset} < (IO_ADDR_WIDTH + 1)'(SIZE);
+  assign addr = go ? addr0 : offset[IDX_SIZE-1:0];
+
+  assign read_data = mem[addr];
+  assign io_rdata = !go && hit ? IO_WIDTH'(read_data) : '0;
+
+  always_ff @(posedge clk) begin
+    if (reset) done <= 1'b0;
+    else done <= write_en;
+  end
+
+  always_ff @(posedge clk) begin
+    if (go ? !reset && write_en : io_we && hit)
+      mem[addr] <= go ? write_data : io_wdata[WIDTH-1:0];
+  end
+endmodule

@@ -8,11 +8,12 @@
 //!   -> ir::loops::Program          passes::lower_graph                     ir::loops, passes
 //!   -> Calyx text                  calyx::emit_futil                       calyx
 //!   -> SystemVerilog               the Calyx crates: default passes,       calyx::futil_to_verilog
-//!                                  Verilog back end
+//!                                  externalize, Verilog back end
+//!   + weight ROMs, top module      calyx::rom, calyx::top                  model.sv: the core
 //! ```
 //!
-//! The compiler knows nothing of simulators: `manifest.json` tells any host which memories to load
-//! and read. Number formats and their arithmetic are in [`numerics`] (spec: `docs/numerics.md`).
+//! The compiler knows nothing of simulators: `manifest.json` tells any host the core's ports and
+//! where each input and output sits on its I/O port (`docs/interface.md`). Number formats and their arithmetic are in [`numerics`] (spec: `docs/numerics.md`).
 
 pub mod banking;
 pub mod bundle;
@@ -54,6 +55,9 @@ pub struct Artifacts {
     /// The loop IR in its text form.
     pub loops: String,
     pub futil: String,
+    /// The weight ROM modules `model.futil` declares as `extern` (also inside `verilog`).
+    pub roms: String,
+    /// The whole core: primitives, ROMs, Calyx's `main` and the top module.
     pub verilog: String,
     pub manifest: Manifest,
     /// Decisions the user should hear about, e.g. re-banking copies the compiler inserted.
@@ -70,12 +74,17 @@ pub fn compile(bundle: &Bundle, options: &Options) -> Result<Artifacts> {
     )?;
     passes::check_conflicts::check_conflicts(&program)?;
     let futil = calyx::emit_futil(&program);
-    let verilog = calyx::futil_to_verilog(&futil)?;
+    let roms = calyx::rom::rom_modules(&program, bundle)?;
+    let calyx = calyx::futil_to_verilog(&futil, &roms)?;
+    let io = calyx::top::IoMap::new(&program);
+    let mut verilog = calyx.verilog;
+    verilog.push_str(&calyx::top::top_module(&program, &io));
     Ok(Artifacts {
         loops: program.to_string(),
         futil,
+        roms,
         verilog,
-        manifest: Manifest::new(&program, options.banking),
+        manifest: Manifest::new(&program, options.banking, &io, calyx.multipliers),
         notes: program.notes.clone(),
     })
 }
@@ -85,6 +94,7 @@ impl Artifacts {
     pub const VERILOG: &'static str = "model.sv";
     pub const MANIFEST: &'static str = "manifest.json";
     pub const LOOPS: &'static str = "loops.txt";
+    pub const ROMS: &'static str = calyx::rom::ROMS_FILE;
 
     /// Writes the artifacts into `out` (created if missing). On failure, the files written so far
     /// are removed again, so `out` never holds a partial set.
@@ -95,6 +105,7 @@ impl Artifacts {
         let files = [
             (Self::LOOPS, self.loops.as_str()),
             (Self::FUTIL, self.futil.as_str()),
+            (Self::ROMS, self.roms.as_str()),
             (Self::VERILOG, self.verilog.as_str()),
             (Self::MANIFEST, manifest.as_str()),
         ];

@@ -1,14 +1,13 @@
 //! One model, one banking factor: compile -> build with Verilator -> drive with the golden
 //! inputs -> compare -> cycles.
 
-use anyhow::{anyhow, Context, Result};
+use crate::io;
+use anyhow::{Context, Result};
 use mlcalyx_compiler::banking::BankingConfig;
-use mlcalyx_compiler::bundle::Role;
 use mlcalyx_compiler::{compile, Artifacts, Bundle, Manifest, Options};
 use mlcalyx_golden::{compare, Comparison, Golden};
-use mlcalyx_sim::{Instance, Verilator};
+use mlcalyx_sim::Verilator;
 use serde::Serialize;
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -136,8 +135,8 @@ fn run(
 pub struct Design {
     golden: Golden,
     manifest: Manifest,
-    /// What to write into each input and weight memory before a run: (instance, words).
-    loads: Vec<(String, Vec<u64>)>,
+    /// The I/O port words (address, bits) that load the golden inputs.
+    input_words: Vec<(u64, u64)>,
     model: mlcalyx_sim::Model,
     pub compile_ms: f64,
     pub verilator_build_ms: f64,
@@ -145,7 +144,7 @@ pub struct Design {
 }
 
 impl Design {
-    /// Compiles `bundle` with `options` into `work_dir` and builds it with Verilator.
+    /// Compiles `bundle` with `options` into `work_dir` and builds its core with Verilator.
     pub fn prepare(
         bundle: &Bundle,
         options: &Options,
@@ -161,14 +160,21 @@ impl Design {
         let model = verilator
             .build(
                 &work_dir.join(Artifacts::VERILOG),
-                "main",
+                &artifacts.manifest.top.module,
                 &work_dir.join("verilator"),
             )
             .context("building the design with Verilator")?;
-        // Weights are read and scattered over their banks once, not once per bank and run.
-        let loads = memory_loads(bundle, &golden, &artifacts.manifest)?;
+        // The inputs are scattered over their buffers once, not once per run.
+        let mut input_words = Vec::new();
+        for input in &golden.inputs {
+            input_words.extend(io::tensor_words(
+                &artifacts.manifest,
+                &input.name,
+                &input.values,
+            )?);
+        }
         Ok(Design {
-            loads,
+            input_words,
             golden,
             notes: artifacts.notes,
             manifest: artifacts.manifest,
@@ -178,19 +184,19 @@ impl Design {
         })
     }
 
-    /// One inference on the golden inputs: cycles from go to done, and each output compared.
+    /// One inference on the golden inputs, driven only through the core's ports: the inputs
+    /// written through the I/O port, cycles from go to done, each output read back through the
+    /// port and compared. The weights are already in the core's ROMs.
     pub fn simulate(&self, settings: &RunSettings) -> Result<(u64, Vec<Comparison>)> {
         let mut sim = self.model.instantiate()?;
-        for (instance, words) in &self.loads {
-            sim.write_memory(instance, words)
-                .with_context(|| format!("loading memory '{instance}'"))?;
-        }
         sim.reset(2)?;
+        io::write_words(&mut sim, &self.manifest, &self.input_words)
+            .context("loading the inputs")?;
         let cycles = sim.run(settings.max_cycles)?;
         let mut outputs = Vec::new();
         for expected in &self.golden.outputs {
-            let values = gather(
-                &sim,
+            let values = io::read_tensor(
+                &mut sim,
                 &self.manifest,
                 &expected.fixed.name,
                 expected.fixed.values.len(),
@@ -199,70 +205,4 @@ impl Design {
         }
         Ok((cycles, outputs))
     }
-}
-
-/// Reads a tensor back from its banks, in row-major order.
-fn gather(sim: &Instance<'_>, manifest: &Manifest, tensor: &str, len: usize) -> Result<Vec<i64>> {
-    let mut values = vec![None; len];
-    for mem in manifest.memories_of(tensor) {
-        let words = sim.read_memory(&mem.instance)?;
-        for (i, &w) in words.iter().enumerate() {
-            let slot = values.get_mut(mem.element(i)).ok_or_else(|| {
-                anyhow!(
-                    "memory '{}' word {i} lies outside tensor '{tensor}'",
-                    mem.name
-                )
-            })?;
-            *slot = Some(mem.format.from_bits(w));
-        }
-    }
-    values
-        .into_iter()
-        .enumerate()
-        .map(|(i, v)| v.ok_or_else(|| anyhow!("element {i} of '{tensor}' is in no memory")))
-        .collect()
-}
-
-/// The words of every input and weight memory: golden inputs and quantized weights, scattered
-/// over their banks.
-fn memory_loads(
-    bundle: &Bundle,
-    golden: &Golden,
-    manifest: &Manifest,
-) -> Result<Vec<(String, Vec<u64>)>> {
-    let mut weights: HashMap<&str, Vec<i64>> = HashMap::new();
-    let mut loads = Vec::new();
-    for mem in &manifest.memories {
-        let values: &[i64] = match mem.role {
-            Role::Input => {
-                let input = golden
-                    .inputs
-                    .iter()
-                    .find(|i| mem.tensors.contains(&i.name))
-                    .ok_or_else(|| anyhow!("no golden input for memory '{}'", mem.name))?;
-                &input.values
-            }
-            Role::Weight => {
-                let name = mem.tensors[0].as_str();
-                if !weights.contains_key(name) {
-                    let tensor = bundle
-                        .tensor(name)
-                        .ok_or_else(|| anyhow!("memory '{}' names an unknown tensor", mem.name))?;
-                    weights.insert(name, bundle.weight_values(tensor)?);
-                }
-                &weights[name]
-            }
-            Role::Activation | Role::Output => continue,
-        };
-        let words = (0..mem.depth)
-            .map(|i| {
-                let v = values.get(mem.element(i)).ok_or_else(|| {
-                    anyhow!("memory '{}' word {i} lies outside its tensor", mem.name)
-                })?;
-                Ok(mem.format.to_bits(*v))
-            })
-            .collect::<Result<Vec<u64>>>()?;
-        loads.push((mem.instance.clone(), words));
-    }
-    Ok(loads)
 }

@@ -12,15 +12,14 @@
 //! * relu: `max(x, 0)`; add: `saturate(a + b)`.
 //!
 //! Each bundle is simulated twice: with `run_bundle` (the harness compares with the golden
-//! files, which hold the literals), and by driving the compiled design directly from the kept
-//! artifacts with the literal inputs and weights, asserting the values read back.
+//! files, which hold the literals), and by driving the kept core through its I/O port with the
+//! literal inputs (its ROMs hold the literal weights), asserting the values read back.
 
 mod common;
 
 use common::{BundleSpec, Fmt, Q8_8};
-use mlcalyx_compiler::bundle::Role;
 use mlcalyx_compiler::{Artifacts, Bundle, Manifest};
-use mlcalyx_harness::{run_bundle, RunSettings};
+use mlcalyx_harness::{io, run_bundle, RunSettings};
 use mlcalyx_sim::Verilator;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -61,8 +60,9 @@ fn simulate(spec: &BundleSpec) -> BTreeMap<String, Vec<i64>> {
     values
 }
 
-/// Builds (a cache hit) and runs the design `run_bundle` left in `work`, loading the literal
-/// inputs and weights of `spec` into the memories the manifest names.
+/// Builds (a cache hit) and runs the core `run_bundle` left in `work` through its ports only:
+/// the literal inputs of `spec` written through the I/O port at the manifest's addresses (the
+/// weights are the core's ROMs), the outputs read back the same way.
 fn drive(
     work: &Path,
     spec: &BundleSpec,
@@ -80,35 +80,16 @@ fn drive(
         )
         .expect("building the kept model.sv");
     let mut sim = model.instantiate().unwrap();
-    for mem in &manifest.memories {
-        if !matches!(mem.role, Role::Input | Role::Weight) {
-            continue;
-        }
-        let tensor = spec.get(&mem.tensors[0]);
-        let raw = tensor.values.as_ref().unwrap();
-        // Word i of a memory holds element `mem.element(i)` of its tensor (the identity unless
-        // the tensor is banked).
-        let words: Vec<u64> = (0..mem.depth)
-            .map(|i| mem.format.to_bits(raw[mem.element(i)]))
-            .collect();
-        sim.write_memory(&mem.instance, &words).unwrap();
-    }
     sim.reset(2).unwrap();
+    for t in spec.tensors.iter().filter(|t| t.role == "input") {
+        let words = io::tensor_words(&manifest, &t.name, t.values.as_ref().unwrap()).unwrap();
+        io::write_words(&mut sim, &manifest, &words).unwrap();
+    }
     let cycles = sim.run(10_000_000).unwrap();
     let mut out = BTreeMap::new();
     for t in spec.tensors.iter().filter(|t| t.role == "output") {
         let len = t.shape.iter().product();
-        let mut values = vec![None; len];
-        for mem in manifest.memories_of(&t.name) {
-            for (i, &w) in sim.read_memory(&mem.instance).unwrap().iter().enumerate() {
-                values[mem.element(i)] = Some(mem.format.from_bits(w));
-            }
-        }
-        let values: Vec<i64> = values
-            .into_iter()
-            .enumerate()
-            .map(|(i, v)| v.unwrap_or_else(|| panic!("'{}'[{i}] is in no memory", t.name)))
-            .collect();
+        let values = io::read_tensor(&mut sim, &manifest, &t.name, len).unwrap();
         out.insert(t.name.clone(), values);
     }
     (cycles, out)

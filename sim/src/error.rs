@@ -126,6 +126,20 @@ pub enum SimError {
         len: usize,
     },
 
+    /// The top module has no port of that name.
+    #[error("unknown port `{port}`: the top module has no port of that name")]
+    UnknownPort {
+        /// The name asked for.
+        port: String,
+    },
+
+    /// The port exists but is wider than 64 bits.
+    #[error("port `{port}` is wider than 64 bits, which is not supported")]
+    UnsupportedPort {
+        /// The name asked for.
+        port: String,
+    },
+
     /// `done` was not seen within the cycle budget.
     #[error("the design did not raise `done` within {max_cycles} cycles")]
     Timeout {

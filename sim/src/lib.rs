@@ -68,6 +68,9 @@
 //!   every later evaluation reports the same (a second `$finish` would call `exit()`).
 //! - An unknown memory name is an error that lists the design's memories
 //!   ([`Instance::memories`]).
+//! - Any top-level port is reached by name ([`Instance::set_port`], [`Instance::port`], up to 64
+//!   bits; the build makes the top module's signals public), and [`Instance::step`] clocks with
+//!   every input held: a host drives a core through its own interface this way.
 //!
 //! Speed (same machine, release build): 20-50 million clock cycles per second in the shim's
 //! loop, and 0.6-0.9 million complete runs per second of the test design (write 8 words,
@@ -79,6 +82,7 @@
 
 mod error;
 mod model;
+mod ports;
 mod verilator;
 
 pub use error::SimError;

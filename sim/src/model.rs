@@ -28,10 +28,14 @@ type MemWriteFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_void, u64) -> c_int;
 type ScopesFn = unsafe extern "C" fn(*mut c_void, *const c_char, *mut c_char, u64) -> i64;
 type VersionFn = unsafe extern "C" fn() -> u64;
+pub(crate) type PortInfoFn = unsafe extern "C" fn(*mut c_void, *const c_char, *mut u32) -> c_int;
+pub(crate) type PortWriteFn = unsafe extern "C" fn(*mut c_void, *const c_char, u64) -> c_int;
+pub(crate) type PortReadFn = unsafe extern "C" fn(*mut c_void, *const c_char, *mut u64) -> c_int;
+pub(crate) type StepFn = unsafe extern "C" fn(*mut c_void, u64) -> c_int;
 
 /// The shim's entry points, copied out of the library (valid while it stays loaded).
 #[derive(Clone, Copy)]
-struct Api {
+pub(crate) struct Api {
     new: NewFn,
     free: FreeFn,
     status: StatusFn,
@@ -42,6 +46,10 @@ struct Api {
     mem_write: MemWriteFn,
     scopes_with_var: ScopesFn,
     verilator_version: VersionFn,
+    pub(crate) port_info: PortInfoFn,
+    pub(crate) port_write: PortWriteFn,
+    pub(crate) port_read: PortReadFn,
+    pub(crate) step: StepFn,
 }
 
 /// A design built into a shared library and loaded into this process.
@@ -49,7 +57,7 @@ struct Api {
 /// Make any number of [`Instance`]s from it; each has its own `VerilatedContext`.
 pub struct Model {
     path: PathBuf,
-    api: Api,
+    pub(crate) api: Api,
     build_output: String,
     // Declared last so that it is dropped after everything that could point into it.
     _library: libloading::Library,
@@ -96,6 +104,16 @@ impl Model {
                 verilator_version: *library
                     .get::<VersionFn>(b"sim_verilator_version\0")
                     .map_err(load_err)?,
+                port_info: *library
+                    .get::<PortInfoFn>(b"sim_port_info\0")
+                    .map_err(load_err)?,
+                port_write: *library
+                    .get::<PortWriteFn>(b"sim_port_write\0")
+                    .map_err(load_err)?,
+                port_read: *library
+                    .get::<PortReadFn>(b"sim_port_read\0")
+                    .map_err(load_err)?,
+                step: *library.get::<StepFn>(b"sim_step\0").map_err(load_err)?,
             }
         };
         Ok(Model {
@@ -188,7 +206,7 @@ struct Located {
 /// Dropping it frees both (`final` blocks are not run).
 pub struct Instance<'a> {
     model: &'a Model,
-    handle: NonNull<c_void>,
+    pub(crate) handle: NonNull<c_void>,
 }
 
 // SAFETY: an instance owns its context and model, which are touched only through `&mut self` or
@@ -414,7 +432,7 @@ impl Instance<'_> {
         }
     }
 
-    fn stopped(&self, cycles: u64) -> SimError {
+    pub(crate) fn stopped(&self, cycles: u64) -> SimError {
         // SAFETY: valid handle.
         let status = unsafe { (self.model.api.status)(self.handle.as_ptr()) };
         SimError::Stopped {
@@ -423,7 +441,7 @@ impl Instance<'_> {
         }
     }
 
-    fn shim_error(&self, operation: &'static str, code: i64) -> SimError {
+    pub(crate) fn shim_error(&self, operation: &'static str, code: i64) -> SimError {
         SimError::Shim {
             path: self.model.path.clone(),
             operation,
@@ -433,7 +451,7 @@ impl Instance<'_> {
 }
 
 /// The low `width` bits set.
-fn width_mask(width: u32) -> u64 {
+pub(crate) fn width_mask(width: u32) -> u64 {
     if width >= 64 {
         u64::MAX
     } else {

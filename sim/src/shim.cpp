@@ -77,6 +77,16 @@ int findVar(Sim* s, const char* scope, const char* var, const VerilatedVar** out
     return 0;
 }
 
+// A top-level port (the build makes the top module's signals public, so its ports are
+// variables of Verilator's root scope: the model name joined with "TOP", i.e. "TOP.TOP" on 5.006;
+// plain "TOP" is tried too). Returns 0, or -1 when there is no such port, -3 when it is wider
+// than 64 bits.
+int findPort(Sim* s, const char* name, const VerilatedVar** out) {
+    int rc = findVar(s, "TOP.TOP", name, out);
+    if (rc == -1 || rc == -2) rc = findVar(s, "TOP", name, out);
+    return rc == -2 ? -1 : rc;
+}
+
 }  // namespace
 
 extern "C" {
@@ -280,6 +290,86 @@ int64_t sim_scopes_with_var(void* handle, const char* var, char* buf, uint64_t l
         }
         return static_cast<int64_t>(names.size());
     } catch (...) { return -5; }
+}
+
+// ---- Top-level ports by name (findPort). Values are up to 64 bits, host byte order.
+
+// Width in bits of port `name`: 0 on success; -1 unknown port, -3 wider than 64 bits, -5 error.
+int sim_port_info(void* handle, const char* name, uint32_t* width_bits) {
+    Sim* s = sim(handle);
+    if (!enter(s) || !name || !width_bits) return -5;
+    try {
+        const VerilatedVar* v = nullptr;
+        const int rc = findPort(s, name, &v);
+        if (rc != 0) return rc;
+        *width_bits = v->dims() == 0 ? 1 : elemBits(v, 0);
+        return 0;
+    } catch (...) { return -5; }
+}
+
+// Sets input port `name` to `value` (the caller masks it to the port's width) and evaluates.
+int sim_port_write(void* handle, const char* name, uint64_t value) {
+    Sim* s = sim(handle);
+    if (!enter(s) || !name) return -5;
+    try {
+        if (finished(s)) return -2;
+        const VerilatedVar* v = nullptr;
+        const int rc = findPort(s, name, &v);
+        if (rc != 0) return rc;
+        const uint32_t n = v->entSize();
+        if (n > sizeof value) return -3;
+        std::memcpy(v->datap(), reinterpret_cast<const unsigned char*>(&value) +
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            (sizeof value - n),
+#else
+            0,
+#endif
+            n);
+        s->top->eval();
+        return finished(s) ? -2 : 0;
+    } catch (...) { return -5; }
+}
+
+// Reads port `name` (as last evaluated).
+int sim_port_read(void* handle, const char* name, uint64_t* value) {
+    Sim* s = sim(handle);
+    if (!enter(s) || !name || !value) return -5;
+    try {
+        const VerilatedVar* v = nullptr;
+        const int rc = findPort(s, name, &v);
+        if (rc != 0) return rc;
+        const uint32_t n = v->entSize();
+        if (n > sizeof *value) return -3;
+        *value = 0;
+        std::memcpy(reinterpret_cast<unsigned char*>(value) +
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+            (sizeof *value - n),
+#else
+            0,
+#endif
+            v->datap(), n);
+        return 0;
+    } catch (...) { return -5; }
+}
+
+// Clocks `cycles` rising edges (clk=1, eval, clk=0, eval), leaving every other input as it is.
+int sim_step(void* handle, uint64_t cycles) {
+    Sim* s = sim(handle);
+    if (!enter(s)) return -3;
+    try {
+        if (finished(s)) return -2;
+        for (uint64_t i = 0; i < cycles; ++i) {
+            s->top->clk = 1;
+            s->top->eval();
+            s->ctx->timeInc(1);
+            if (finished(s)) return -2;
+            s->top->clk = 0;
+            s->top->eval();
+            s->ctx->timeInc(1);
+            if (finished(s)) return -2;
+        }
+        return 0;
+    } catch (...) { return -3; }
 }
 
 }  // extern "C"

@@ -11,12 +11,18 @@ use crate::SimError;
 /// The generic C ABI shim compiled with every design.
 pub(crate) const SHIM_CPP: &str = include_str!("shim.cpp");
 
-/// Verilator configuration: only the memory arrays are public (`--public-flat-rw` would make
-/// every signal public and the simulation several times slower).
+/// Verilator configuration: only the memory arrays and the top module's signals (its ports, for
+/// [`crate::Instance::set_port`]) are public (`--public-flat-rw` would make every signal public
+/// and the simulation several times slower).
 /// A comment line here must not start with the word "verilator": it would be parsed as a directive.
-const MEMS_VLT: &str = "`verilator_config\n\
-// mlcalyx-sim: make only the memory arrays reachable by name\n\
-public_flat_rw -module \"*_mem_d*\" -var \"mem\"\n";
+fn config_vlt(top: &str) -> String {
+    format!(
+        "`verilator_config\n\
+         // mlcalyx-sim: make only the memory arrays and the top's ports reachable by name\n\
+         public_flat_rw -module \"*_mem_d*\" -var \"mem\"\n\
+         public_flat_rw -module \"{top}\" -var \"*\"\n"
+    )
+}
 
 /// Linker version script: export only the shim, so every library keeps its own Verilator runtime.
 const EXPORTS_MAP: &str = "{ global: sim_*; local: *; };\n";
@@ -214,7 +220,7 @@ impl Verilator {
             std::fs::write(&p, data).map_err(|e| SimError::io("writing", p, e))
         };
         write("mlcalyx_sim_shim.cpp", SHIM_CPP.as_bytes())?;
-        write("mems.vlt", MEMS_VLT.as_bytes())?;
+        write("mems.vlt", config_vlt(top).as_bytes())?;
         write("exports.map", EXPORTS_MAP.as_bytes())?;
         write(rel_sv, source)?;
 
@@ -281,7 +287,7 @@ impl Verilator {
         for flag in FLAGS {
             h.field(flag.as_bytes());
         }
-        h.field(MEMS_VLT.as_bytes());
+        h.field(config_vlt(top).as_bytes());
         h.field(EXPORTS_MAP.as_bytes());
         h.field(SHIM_CPP.as_bytes());
         h.field(copy_name.as_bytes());

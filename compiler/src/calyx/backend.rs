@@ -1,6 +1,8 @@
 //! Runs the real Calyx compiler (crates.io `calyx-*` 0.7.1) on our `.futil`: parse, the default
 //! pass pipeline (`all`), and the Verilog back end.
 
+use super::emit::MULTIPLIER;
+use super::rom::ROMS_FILE;
 use crate::error::{Error, Result};
 use calyx_backend::{Backend, VerilogBackend};
 use calyx_frontend::Workspace;
@@ -16,14 +18,26 @@ static CALYX_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
 const OUR_PRIMITIVES_FUTIL: &str = include_str!("../../primitives/mlcalyx.futil");
 const OUR_PRIMITIVES_SV: &str = include_str!("../../primitives/mlcalyx.sv");
 
-/// Compiles Calyx program text to SystemVerilog (synthesis mode: no `$readmemh` file I/O; a host
-/// loads memories directly). Scratch files live in a temporary folder removed on return.
-pub fn futil_to_verilog(futil: &str) -> Result<String> {
+/// What the Calyx compiler made of a program.
+#[derive(Debug, Clone)]
+pub struct CalyxOutput {
+    /// The primitives (ours, Calyx's, the ROMs) and `main`, whose `@external` memories are ports.
+    pub verilog: String,
+    /// Multiplier cells instantiated after Calyx's optimizations (which may share cells).
+    pub multipliers: usize,
+}
+
+/// Compiles Calyx program text to SystemVerilog (synthesis mode: no `$readmemh` file I/O), with
+/// `roms` (the ROM modules its `extern` names) beside it. The `externalize` pass turns every
+/// `@external` memory into ports of `main`. Scratch files live in a temporary folder removed on
+/// return.
+pub fn futil_to_verilog(futil: &str, roms: &str) -> Result<CalyxOutput> {
     let scratch = tempfile::tempdir().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let lib = scratch.path().join("lib");
     write_library(&lib)?;
     let program = scratch.path().join("model.futil");
     write(&program, futil)?;
+    write(&scratch.path().join(ROMS_FILE), roms)?;
 
     let _guard = CALYX_LOCK
         .lock()
@@ -38,8 +52,19 @@ pub fn futil_to_verilog(futil: &str) -> Result<String> {
         emit_primitive_extmodules: false,
     };
     let pm = PassManager::default_passes().map_err(calyx)?;
-    pm.execute_plan(&mut ctx, &["all".to_string()], &[], false)
-        .map_err(calyx)?;
+    pm.execute_plan(
+        &mut ctx,
+        &["all".to_string(), "externalize".to_string()],
+        &[],
+        false,
+    )
+    .map_err(calyx)?;
+    let multipliers = ctx
+        .components
+        .iter()
+        .flat_map(|c| c.cells.iter())
+        .filter(|c| c.borrow().type_name() == Some(MULTIPLIER.into()))
+        .count();
 
     // `OutputFile::File` truncates on every write phase, so the linked primitives and the design
     // are written to two files and joined here.
@@ -55,7 +80,10 @@ pub fn futil_to_verilog(futil: &str) -> Result<String> {
             "the Verilog output lacks the linked primitives or the main module".into(),
         ));
     }
-    Ok(sv)
+    Ok(CalyxOutput {
+        verilog: sv,
+        multipliers,
+    })
 }
 
 /// Writes Calyx's standard library (embedded in `calyx-stdlib`) and our primitives to `lib`.

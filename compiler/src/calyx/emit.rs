@@ -1,7 +1,9 @@
 //! Loop IR -> Calyx program text (`.futil`).
 //!
-//! One `main` component. Every memory is a `comb_mem_d1` cell (inputs, weights and outputs are
-//! `@external`, so a host can load and read them); kernels run one after another in a `seq`.
+//! One `main` component. Weights are ROM cells (`rom`: extern primitives with their values);
+//! inputs, outputs and activations are `comb_mem_d1` cells, the inputs and outputs `@external` so
+//! that `externalize` turns them into ports the generated top connects to its I/O buffers
+//! (`top`); kernels run one after another in a `seq`.
 //! Inside a kernel every loop is a counter register with a `while`, and every leaf statement one
 //! group; the leaves of a `par` (proved conflict-free) merge into one group that is done when all
 //! of them are:
@@ -9,20 +11,26 @@
 //! | statement            | group                                                        | cycles |
 //! |----------------------|--------------------------------------------------------------|--------|
 //! | `acc = b << s`       | read the bias, sign-extend, shift, write the accumulator     | 1      |
-//! | `acc += a * b + ...` | read the operands, one `std_mult_pipe` per term, adder tree   | 4      |
+//! | `acc += a * b + ...` | read the operands, one `mlc_mult_pipe` per term, adder tree   | 4      |
 //! | `y = requant(acc)`   | `mlc_requant` (round, saturate), write the memory            | 1      |
 //! | `y = op(args)`       | read, `mlc_relu` / `mlc_sat_add`, write                      | 1      |
 //!
 //! Addresses are the affine offsets of the loop IR, built from counters with `mlc_const_mult` and
 //! `std_add` (all index arithmetic in one width, sliced to each memory's address width).
 
+use super::rom::{is_rom, rom_externs, rom_module};
+use super::top::is_buffer;
 use crate::ir::loops::{Access, Affine, Kernel, MapOp, Program, Stmt, Var};
 use crate::numerics::ACCUMULATOR_WIDTH;
 use std::collections::HashSet;
 use std::fmt::Write;
 
+/// Our multiplier primitive (`compiler/primitives/mlcalyx.futil`): the narrow operands in, the
+/// exact product out, one DSP multiplier each.
+pub const MULTIPLIER: &str = "mlc_mult_pipe";
+
 /// Text from the user (model names, source locations) made safe for a one-line comment.
-fn comment(text: &str) -> String {
+pub(crate) fn comment(text: &str) -> String {
     text.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -45,11 +53,13 @@ pub fn emit_futil(program: &Program) -> String {
         fresh: 0,
     };
     for m in &program.memories {
-        let external = if m.role == crate::bundle::Role::Activation {
-            ""
-        } else {
-            "@external "
-        };
+        if is_rom(m) {
+            e.cells.push(format!("{} = {}();", m.name, rom_module(m)));
+            continue;
+        }
+        // Inputs and outputs become ports of `main` (Calyx's `externalize` pass), which the
+        // generated top connects to its I/O buffers.
+        let external = if is_buffer(m) { "@external " } else { "" };
         e.cells.push(format!(
             "{external}{} = comb_mem_d1({}, {}, {});",
             m.name,
@@ -76,6 +86,7 @@ pub fn emit_futil(program: &Program) -> String {
     ] {
         let _ = writeln!(out, "import \"{import}\";");
     }
+    out.push_str(&rom_externs(program));
     out.push_str("\ncomponent main() -> () {\n  cells {\n");
     for c in &e.cells {
         let _ = writeln!(out, "    {c}");
@@ -332,18 +343,13 @@ impl Emitter<'_> {
                     let pw = wa + wb;
                     let ma = self.address(g, a);
                     let mb = self.address(g, b);
-                    let ea = self.fresh_cell("ext", format!("std_signext({wa}, {pw})"));
-                    let eb = self.fresh_cell("ext", format!("std_signext({wb}, {pw})"));
-                    // The low `pw` bits of the product of sign-extended operands are the exact
-                    // signed product.
-                    let mul = self.fresh_cell("mul", format!("std_mult_pipe({pw})"));
+                    // The exact signed product of the narrow operands: one DSP multiplier.
+                    let mul = self.fresh_cell("mul", format!("{MULTIPLIER}({wa}, {wb}, {pw})"));
                     let ep =
                         self.fresh_cell("ext", format!("std_signext({pw}, {ACCUMULATOR_WIDTH})"));
                     for line in [
-                        format!("{ea}.in = {ma}.read_data;"),
-                        format!("{eb}.in = {mb}.read_data;"),
-                        format!("{mul}.left = {ea}.out;"),
-                        format!("{mul}.right = {eb}.out;"),
+                        format!("{mul}.left = {ma}.read_data;"),
+                        format!("{mul}.right = {mb}.read_data;"),
                         format!("{mul}.go = !{mul}.done ? 1'd1;"),
                         format!("{ep}.in = {mul}.out;"),
                     ] {
