@@ -76,6 +76,17 @@ pub enum SimError {
         log: String,
     },
 
+    /// `verilator --lint-only -Wall` reported warnings or errors; `log` holds them.
+    #[error("Verilator lint of {} (top module `{top}`) is not clean:\n{log}", .sv.display())]
+    Lint {
+        /// The design file.
+        sv: PathBuf,
+        /// The top module.
+        top: String,
+        /// Verilator's diagnostics.
+        log: String,
+    },
+
     /// The built shared library could not be loaded, or lacks a `sim_*` symbol.
     #[error("could not load the simulation library {}: {source}", .path.display())]
     Load {

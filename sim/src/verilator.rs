@@ -156,6 +156,30 @@ impl Verilator {
         self
     }
 
+    /// Runs `verilator --lint-only -Wall` on `sv` with top module `top`: `Ok` when it reports
+    /// nothing, else [`SimError::Lint`] with its diagnostics.
+    pub fn lint(&self, sv: &Path, top: &str) -> Result<(), SimError> {
+        if !is_identifier(top) {
+            return Err(SimError::InvalidTop {
+                top: top.to_string(),
+            });
+        }
+        let out = Command::new(&self.path)
+            .args(["--lint-only", "-Wall", "--top-module", top])
+            .arg(sv)
+            .output()
+            .map_err(|e| SimError::io("running", self.path.clone(), e))?;
+        let log = String::from_utf8_lossy(&out.stderr).into_owned();
+        if out.status.success() && !log.contains("%Warning") && !log.contains("%Error") {
+            return Ok(());
+        }
+        Err(SimError::Lint {
+            sv: sv.to_path_buf(),
+            top: top.to_string(),
+            log,
+        })
+    }
+
     /// Verilates `sv` with top module `top` into a shared library inside `work_dir` (created if
     /// missing) and loads it.
     ///

@@ -470,3 +470,75 @@ fn extra_arguments_reach_verilator_and_the_library_name() {
     assert_eq!(run_constant(&plain), 7);
     assert_eq!(run_constant(&defined), 33);
 }
+
+#[test]
+fn ports_are_driven_and_read_by_name_and_step_clocks() {
+    let work = work_dir();
+    let model = build(&design("ports.sv"), work.path());
+    let mut sim = model.instantiate().unwrap();
+    assert_eq!(sim.port_width("addr").unwrap(), 3);
+    assert_eq!(sim.port_width("wdata").unwrap(), 40);
+    assert_eq!(sim.port_width("we").unwrap(), 1);
+    assert_eq!(sim.port_width("edges").unwrap(), 8);
+
+    sim.reset(1).unwrap();
+    assert_eq!(sim.port("edges").unwrap(), 0);
+    sim.step(5).unwrap();
+    assert_eq!(sim.port("edges").unwrap(), 5);
+
+    // Store through the port: one rising edge per word, with `we` high.
+    let words: Vec<u64> = (0..8u64)
+        .map(|i| 0xAB_0000_0000 | (i * 0x0101_0101))
+        .collect();
+    for (a, &w) in words.iter().enumerate() {
+        sim.set_port("addr", a as u64).unwrap();
+        sim.set_port("wdata", w).unwrap();
+        sim.set_port("we", 1).unwrap();
+        sim.step(1).unwrap();
+    }
+    // Bits above a port's width are dropped: 2 is a `we` of 0, so this write does not happen.
+    sim.set_port("we", 2).unwrap();
+    sim.set_port("addr", 3).unwrap();
+    sim.set_port("wdata", 0).unwrap();
+    sim.step(1).unwrap();
+    assert_eq!(sim.port("edges").unwrap(), 5 + 9);
+    // A load: the address in, the data out at once (combinational read).
+    for (a, &w) in words.iter().enumerate() {
+        sim.set_port("addr", a as u64 | 0b1000).unwrap();
+        assert_eq!(sim.port("rdata").unwrap(), w, "word {a}");
+    }
+
+    match sim.port("nonexistent") {
+        Err(SimError::UnknownPort { port }) => assert_eq!(port, "nonexistent"),
+        other => panic!("expected UnknownPort, got {other:?}"),
+    }
+    let e = sim.set_port("no_such_port", 1).unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "unknown port `no_such_port`: the top module has no port of that name"
+    );
+}
+
+#[test]
+fn lint_passes_a_clean_design_and_reports_warnings() {
+    let v = verilator();
+    let work = work_dir();
+    // Named after its module, as -Wall's DECLFILENAME wants.
+    let clean = work.path().join("main.sv");
+    std::fs::copy(design("ports.sv"), &clean).unwrap();
+    v.lint(&clean, "main").unwrap_or_else(|e| panic!("{e}"));
+    let sv = work.path().join("main_unused.sv");
+    std::fs::write(
+        &sv,
+        "module main (input logic a, input logic b, output logic y);\n  assign y = a;\nendmodule\n",
+    )
+    .unwrap();
+    match v.lint(&sv, "main") {
+        Err(SimError::Lint { log, top, .. }) => {
+            assert_eq!(top, "main");
+            assert!(log.contains("%Warning-UNUSEDSIGNAL"), "{log}");
+            assert!(log.contains("'b'"), "{log}");
+        }
+        other => panic!("expected a lint failure, got {other:?}"),
+    }
+}

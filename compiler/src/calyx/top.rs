@@ -110,27 +110,43 @@ pub fn top_module(program: &Program, io: &IoMap) -> String {
         let (w, iw) = (m.format.width, bits_for(m.len - 1));
         let _ = writeln!(
             out,
-            "  // {}: words {base}..{} of the I/O port.\n  logic [{}:0] {b}_addr0;\n  logic [{}:0] {b}_write_data;\n  logic {b}_write_en;\n  logic [{}:0] {b}_read_data;\n  logic {b}_done;\n  logic [{}:0] {b}_io_rdata;",
+            "  // {}: words {base}..{} of the I/O port.",
             comment(&m.tensors.join(", ")),
-            base + m.len - 1,
-            iw - 1,
-            w - 1,
-            w - 1,
-            dw - 1
+            base + m.len - 1
         );
-        let _ = writeln!(
-            out,
-            "  mlc_io_buffer #(\n      .WIDTH({w}),\n      .SIZE({}),\n      .IDX_SIZE({iw}),\n      .IO_ADDR_WIDTH({aw}),\n      .IO_WIDTH({dw}),\n      .BASE({base})\n  ) {b} (\n      .clk(clk),\n      .reset(reset),\n      .go(go),\n      .addr0({b}_addr0),\n      .write_data({b}_write_data),\n      .write_en({b}_write_en),\n      .read_data({b}_read_data),\n      .done({b}_done),\n      .io_addr({IO_ADDR}),\n      .io_wdata({IO_WDATA}),\n      .io_we({IO_WE}),\n      .io_rdata({b}_io_rdata)\n  );",
-            m.len
-        );
-        for port in ["addr0", "write_data", "write_en", "read_data", "done"] {
+        // The core only reads its inputs: their buffers' write side is tied off, and main's
+        // (undriven) write ports for them stay unconnected.
+        let written = m.role != Role::Input;
+        let mut pins = Vec::new();
+        for (port, width) in [
+            ("addr0", iw),
+            ("write_data", w),
+            ("write_en", 1),
+            ("read_data", w),
+            ("done", 1),
+        ] {
+            if !written && matches!(port, "write_data" | "write_en") {
+                pins.push(format!("      .{port}('0)"));
+                continue;
+            }
+            let _ = writeln!(out, "  logic {}{b}_{port};", packed(width));
+            pins.push(format!("      .{port}({b}_{port})"));
             connections.push(format!("      .{}_{port}({b}_{port})", m.name));
         }
+        let _ = writeln!(
+            out,
+            "  logic [{}:0] {b}_io_rdata;\n  mlc_io_buffer #(\n      .WIDTH({w}),\n      .SIZE({}),\n      .IDX_SIZE({iw}),\n      .IO_ADDR_WIDTH({aw}),\n      .IO_WIDTH({dw}),\n      .BASE({base})\n  ) {b} (\n      .clk(clk),\n      .reset(reset),\n      .go(go),\n{},\n      .io_addr({IO_ADDR}),\n      .io_wdata({IO_WDATA}),\n      .io_we({IO_WE}),\n      .io_rdata({b}_io_rdata)\n  );",
+            dw - 1,
+            m.len,
+            pins.join(",\n")
+        );
         reads.push(format!("{b}_io_rdata"));
     }
+    // `externalize` also made ports of the memories' clk and reset outputs; the buffers take the
+    // top's own, so those stay unconnected, like the inputs' write ports.
     let _ = writeln!(
         out,
-        "  main {CORE_INSTANCE} (\n      .go(go),\n      .clk(clk),\n      .reset(reset),\n      .done(done){}\n  );",
+        "  /* verilator lint_off PINMISSING */\n  main {CORE_INSTANCE} (\n      .go(go),\n      .clk(clk),\n      .reset(reset),\n      .done(done){}\n  );",
         connections
             .iter()
             .map(|c| format!(",\n{c}"))
@@ -142,6 +158,18 @@ pub fn top_module(program: &Program, io: &IoMap) -> String {
     } else {
         reads.join(" | ")
     };
-    let _ = writeln!(out, "  assign {IO_RDATA} = {rdata};\nendmodule");
+    let _ = writeln!(
+        out,
+        "  /* verilator lint_on PINMISSING */\n  assign {IO_RDATA} = {rdata};\nendmodule"
+    );
     out
+}
+
+/// `[W-1:0] ` for a vector, nothing for one bit.
+fn packed(width: u32) -> String {
+    if width == 1 {
+        String::new()
+    } else {
+        format!("[{}:0] ", width - 1)
+    }
 }
