@@ -46,7 +46,8 @@ enum Command {
         #[arg(long, default_value_t = RunSettings::default().max_cycles)]
         max_cycles: u64,
     },
-    /// Compile a bundle into OUT: model.futil, model.sv, manifest.json, loops.txt.
+    /// Compile a bundle into OUT: model.sv (the deployable core), manifest.json, model.futil,
+    /// roms.sv, loops.txt.
     Compile {
         bundle: PathBuf,
         #[arg(short, long)]

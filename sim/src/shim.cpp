@@ -84,7 +84,19 @@ int findVar(Sim* s, const char* scope, const char* var, const VerilatedVar** out
 int findPort(Sim* s, const char* name, const VerilatedVar** out) {
     int rc = findVar(s, "TOP.TOP", name, out);
     if (rc == -1 || rc == -2) rc = findVar(s, "TOP", name, out);
+    if (rc == 0 && (*out)->entSize() > sizeof(uint64_t)) return -3;
     return rc == -2 ? -1 : rc;
+}
+
+// The `n` low-order bytes of `*word`, where Verilator keeps a value of `n` bytes.
+unsigned char* lowBytes(uint64_t* word, uint32_t n) {
+    unsigned char* p = reinterpret_cast<unsigned char*>(word);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    return p + (sizeof *word - n);
+#else
+    (void)n;
+    return p;
+#endif
 }
 
 }  // namespace
@@ -317,14 +329,7 @@ int sim_port_write(void* handle, const char* name, uint64_t value) {
         const int rc = findPort(s, name, &v);
         if (rc != 0) return rc;
         const uint32_t n = v->entSize();
-        if (n > sizeof value) return -3;
-        std::memcpy(v->datap(), reinterpret_cast<const unsigned char*>(&value) +
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-            (sizeof value - n),
-#else
-            0,
-#endif
-            n);
+        std::memcpy(v->datap(), lowBytes(&value, n), n);
         s->top->eval();
         return finished(s) ? -2 : 0;
     } catch (...) { return -5; }
@@ -339,15 +344,8 @@ int sim_port_read(void* handle, const char* name, uint64_t* value) {
         const int rc = findPort(s, name, &v);
         if (rc != 0) return rc;
         const uint32_t n = v->entSize();
-        if (n > sizeof *value) return -3;
         *value = 0;
-        std::memcpy(reinterpret_cast<unsigned char*>(value) +
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-            (sizeof *value - n),
-#else
-            0,
-#endif
-            v->datap(), n);
+        std::memcpy(lowBytes(value, n), v->datap(), n);
         return 0;
     } catch (...) { return -5; }
 }

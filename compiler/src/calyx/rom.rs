@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::ir::loops::{Memory, Program};
 use std::fmt::Write;
 
-use super::emit::bits_for;
+use super::emit::{bits_for, comment};
 
 /// The file that holds the ROM modules, next to `model.futil` (its `extern` names it).
 pub const ROMS_FILE: &str = "roms.sv";
@@ -96,7 +96,7 @@ fn rom_sv(memory: &Memory, words: &[u64]) -> String {
         memory.name,
         memory.bank,
         memory.banks,
-        memory.tensors.join(", "),
+        comment(&memory.tensors.join(", ")),
         memory.len
     );
     let _ = writeln!(
