@@ -31,7 +31,7 @@ pub fn tensor_words(manifest: &Manifest, tensor: &str, values: &[i64]) -> Result
 }
 
 /// Writes `words` through the port: per word, address and data with `we` high for one rising
-/// edge.
+/// edge; then one edge with `we` low, which lands the last store (the port is registered).
 pub fn write_words(
     sim: &mut Instance<'_>,
     manifest: &Manifest,
@@ -44,8 +44,15 @@ pub fn write_words(
         sim.set_port(&io.we, 1)?;
         sim.step(1)?;
     }
-    sim.set_port(&io.we, 0)
-        .context("writing through the I/O port")
+    sim.set_port(&io.we, 0)?;
+    sim.step(1).context("writing through the I/O port")
+}
+
+/// The word at `addr`: the registered port returns it two rising edges after the address.
+pub fn read_word(sim: &mut Instance<'_>, manifest: &Manifest, addr: u64) -> Result<u64> {
+    sim.set_port(&manifest.io.addr, addr)?;
+    sim.step(2)?;
+    Ok(sim.port(&manifest.io.rdata)?)
 }
 
 /// Reads `tensor` (`len` elements) back through the port, in row-major order.
@@ -55,15 +62,13 @@ pub fn read_tensor(
     tensor: &str,
     len: usize,
 ) -> Result<Vec<i64>> {
-    let io = &manifest.io;
     let mut values = vec![None; len];
     for mem in manifest.memories_of(tensor) {
         let base = mem
             .address
             .ok_or_else(|| anyhow!("memory '{}' of '{tensor}' is not on the I/O port", mem.name))?;
         for i in 0..mem.depth {
-            sim.set_port(&io.addr, (base + i) as u64)?;
-            let bits = sim.port(&io.rdata)?;
+            let bits = read_word(sim, manifest, (base + i) as u64)?;
             let slot = values.get_mut(mem.element(i)).ok_or_else(|| {
                 anyhow!(
                     "memory '{}' word {i} lies outside tensor '{tensor}'",

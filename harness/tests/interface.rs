@@ -78,14 +78,29 @@ fn a_host_with_only_the_manifest_runs_the_core_through_its_port() {
         loaded.extend(words);
     }
     assert_eq!(loaded.len(), 16);
-    // A load returns what was stored, at once; past the map the port reads zero.
+    // A load returns what was stored, two edges after its address and not one earlier (the
+    // previous load's word is still there); past the map the port reads zero.
+    let mut previous = None;
     for &(addr, bits) in &loaded {
         sim.set_port(&port.addr, addr).unwrap();
+        sim.step(1).unwrap();
+        if let Some(p) = previous.filter(|&p| p != bits) {
+            assert_eq!(
+                sim.port(&port.rdata).unwrap(),
+                p,
+                "address {addr} after one edge"
+            );
+        }
+        sim.step(1).unwrap();
         assert_eq!(sim.port(&port.rdata).unwrap(), bits, "address {addr}");
+        previous = Some(bits);
     }
     for addr in manifest.io.words as u64..1 << port.addr_width {
-        sim.set_port(&port.addr, addr).unwrap();
-        assert_eq!(sim.port(&port.rdata).unwrap(), 0, "address {addr}");
+        assert_eq!(
+            io::read_word(&mut sim, &manifest, addr).unwrap(),
+            0,
+            "address {addr}"
+        );
     }
 
     // Twice, with a reset between: the buffers keep their words across it, and go -> done is

@@ -1,7 +1,7 @@
 //! The deployable core's top module (`docs/interface.md`): Calyx's `main` (its input and output
 //! memories turned into ports by Calyx's `externalize` pass), one `mlc_io_buffer` per input or
-//! output bank, and one narrow load/store port through which the host fills the inputs and reads
-//! the outputs while the core is idle.
+//! output bank, and one narrow, registered load/store port through which the host fills the
+//! inputs and reads the outputs while the core is idle.
 
 use crate::bundle::Role;
 use crate::ir::loops::{Memory, Program};
@@ -102,6 +102,15 @@ pub fn top_module(program: &Program, io: &IoMap) -> String {
         dw - 1,
         dw - 1
     );
+    // The port is registered on both sides, so no path runs combinationally between the pins and
+    // the core: a store reaches its buffer one edge after it is presented, a load's data comes
+    // out two edges after its address (docs/interface.md, "Timing").
+    let _ = writeln!(
+        out,
+        "  logic [{}:0] {IO_ADDR}_q;\n  logic [{}:0] {IO_WDATA}_q;\n  logic {IO_WE}_q;\n  always_ff @(posedge clk) begin\n    {IO_ADDR}_q <= {IO_ADDR};\n    {IO_WDATA}_q <= {IO_WDATA};\n    {IO_WE}_q <= !reset && {IO_WE};\n  end",
+        aw - 1,
+        dw - 1
+    );
     let mut connections = Vec::new();
     let mut reads = Vec::new();
     for &(index, base) in &io.buffers {
@@ -135,7 +144,7 @@ pub fn top_module(program: &Program, io: &IoMap) -> String {
         }
         let _ = writeln!(
             out,
-            "  logic [{}:0] {b}_io_rdata;\n  mlc_io_buffer #(\n      .WIDTH({w}),\n      .SIZE({}),\n      .IDX_SIZE({iw}),\n      .IO_ADDR_WIDTH({aw}),\n      .IO_WIDTH({dw}),\n      .BASE({base})\n  ) {b} (\n      .clk(clk),\n      .reset(reset),\n      .go(go),\n{},\n      .io_addr({IO_ADDR}),\n      .io_wdata({IO_WDATA}),\n      .io_we({IO_WE}),\n      .io_rdata({b}_io_rdata)\n  );",
+            "  logic [{}:0] {b}_io_rdata;\n  mlc_io_buffer #(\n      .WIDTH({w}),\n      .SIZE({}),\n      .IDX_SIZE({iw}),\n      .IO_ADDR_WIDTH({aw}),\n      .IO_WIDTH({dw}),\n      .BASE({base})\n  ) {b} (\n      .clk(clk),\n      .reset(reset),\n      .go(go),\n{},\n      .io_addr({IO_ADDR}_q),\n      .io_wdata({IO_WDATA}_q),\n      .io_we({IO_WE}_q),\n      .io_rdata({b}_io_rdata)\n  );",
             dw - 1,
             m.len,
             pins.join(",\n")
@@ -160,7 +169,7 @@ pub fn top_module(program: &Program, io: &IoMap) -> String {
     };
     let _ = writeln!(
         out,
-        "  /* verilator lint_on PINMISSING */\n  assign {IO_RDATA} = {rdata};\nendmodule"
+        "  /* verilator lint_on PINMISSING */\n  always_ff @(posedge clk) {IO_RDATA} <= {rdata};\nendmodule"
     );
     out
 }
