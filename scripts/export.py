@@ -29,6 +29,7 @@ import os
 import random
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
@@ -51,6 +52,18 @@ except ImportError as _e:  # pragma: no cover - environment problem
 
 class ExportError(Exception):
     """A user-facing export failure; the message is printed without a traceback."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, SIGINT or SIGHUP arrived: unwind (removing the temporary bundle) and exit."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame):
+    raise Terminated(signum)
 
 
 @dataclass
@@ -106,6 +119,8 @@ def load_model_module(path: str, module_name: str):
     seed_everything(0)
     try:
         spec.loader.exec_module(module)
+    except SystemExit as e:
+        raise ExportError(f"importing {os.path.basename(path)} called sys.exit({e.code!r})") from e
     except Exception as e:
         raise ExportError(f"importing {os.path.basename(path)} failed: {_describe_exc(e)}") from e
     return module
@@ -121,6 +136,9 @@ def call_build(module, basename: str):
     seed_everything(0)
     try:
         result = build()
+    except SystemExit as e:
+        raise ExportError(f"build() in {basename} called sys.exit({e.code!r}) instead of "
+                          f"returning (model, example_inputs)") from e
     except Exception as e:
         raise ExportError(f"build() in {basename} raised {_describe_exc(e)}") from e
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -143,7 +161,21 @@ def call_build(module, basename: str):
         if not t.is_floating_point():
             raise ExportError(f"build() in {basename}: example input {i} has dtype {t.dtype}; "
                               f"only floating-point inputs are supported")
+        bad = _first_non_finite(t)
+        if bad is not None:
+            raise ExportError(f"build() in {basename}: example input {i} holds {bad[1]} at flat "
+                              f"index {bad[0]}; inputs must be finite numbers")
     return model, inputs
+
+
+def _first_non_finite(t: torch.Tensor) -> Optional[Tuple[int, str]]:
+    """(flat index, "nan"/"inf"/"-inf") of the first non-finite element, or None."""
+    flat = t.detach().reshape(-1)
+    bad = (~torch.isfinite(flat)).nonzero()
+    if bad.numel() == 0:
+        return None
+    i = int(bad[0, 0])
+    return i, str(float(flat[i])).lower()
 
 
 # --------------------------------------------------------------------------
@@ -537,16 +569,31 @@ def _np_float32(t: torch.Tensor) -> np.ndarray:
 
 
 def _check_out_dir(out_dir: str) -> None:
+    # The nearest existing path at or above out_dir must be a folder (a file there is the
+    # user's mistake, not an internal FileExistsError later).
+    path = os.path.abspath(out_dir)
+    while not os.path.lexists(path):
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise ExportError(f"{path} is a file, not a folder: cannot write the bundle "
+                          f"{out_dir} there")
     if os.path.lexists(out_dir):
-        if not os.path.isdir(out_dir) or os.path.islink(out_dir):
-            raise ExportError(f"{out_dir} exists and is not a directory")
+        if os.path.islink(out_dir):
+            raise ExportError(f"{out_dir} is a symbolic link, not a folder")
         if os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, "model.json")):
             raise ExportError(f"{out_dir} exists and is not a model bundle (no model.json); "
                               f"refusing to replace it")
 
 
+def _staging_parent(out_dir: str) -> str:
+    """Where temporary folders go: beside out_dir (same file system, so renames are atomic), or
+    in MLCALYX_EXPORT_STAGING, a folder there that mlcalyx removes even if this process is
+    killed."""
+    return os.environ.get("MLCALYX_EXPORT_STAGING") or os.path.dirname(os.path.abspath(out_dir))
+
+
 def _replace_dir(tmp: str, out_dir: str) -> None:
-    parent = os.path.dirname(os.path.abspath(out_dir))
+    parent = _staging_parent(out_dir)
     if not os.path.lexists(out_dir):
         os.rename(tmp, out_dir)
         return
@@ -630,6 +677,10 @@ def export_model(model_path: str, out_dir: str, fmt: Format = DEFAULT_FORMAT) ->
         if not conv.weight_values[w].is_floating_point():
             raise ExportError(f"weight '{w}' has dtype {conv.weight_values[w].dtype}; only "
                               f"floating-point weights are supported")
+        bad = _first_non_finite(conv.weight_values[w])
+        if bad is not None:
+            raise ExportError(f"weight '{w}' holds {bad[1]} at flat index {bad[0]}; weights "
+                              f"must be finite numbers")
 
     # ---- model.json ---------------------------------------------------
     fmt_json = fmt.to_json()
@@ -663,7 +714,7 @@ def export_model(model_path: str, out_dir: str, fmt: Format = DEFAULT_FORMAT) ->
     parent = os.path.dirname(os.path.abspath(out_dir))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out_dir))}.tmp-",
-                           dir=parent)
+                           dir=_staging_parent(out_dir))
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         with open(os.path.join(tmp, "model.json"), "w", encoding="utf-8", newline="\n") as f:
@@ -718,6 +769,9 @@ def main(argv=None) -> int:
         return 1
     try:
         s = export_model(args.model, args.out_dir, fmt)
+    except Terminated as e:
+        print(f"export: stopped by signal {e.signum}", file=sys.stderr)
+        return 128 + e.signum
     except ExportError as e:
         if args.debug:
             traceback.print_exc()
@@ -735,4 +789,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    # Only as a program: a job scheduler's SIGTERM unwinds the export and removes its temporary
+    # bundle (Python's default would exit on the spot and leave it behind).
+    for _signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(_signum, _raise_terminated)
     sys.exit(main())
