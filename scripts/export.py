@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import importlib.util
 import json
 import os
@@ -564,6 +565,16 @@ def _dump_json(obj, indent: int = 0) -> str:
     return "[\n" + ",\n".join(items) + "\n" + pad + "]"
 
 
+def _file_stem(name: str) -> str:
+    """The file name (without extension) for a tensor's .npy files: the name itself, or for a
+    name too long for a file system (or holding a path separator) a readable prefix and a hash
+    of the whole name. model.json maps tensors to files, so readers never guess."""
+    if len(name.encode()) <= 100 and os.sep not in name and name not in (".", ".."):
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{name[:60].replace(os.sep, '_')}-{digest}"
+
+
 def _np_float32(t: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(t.detach().to(torch.float32).cpu().numpy().astype("<f4"))
 
@@ -684,13 +695,14 @@ def export_model(model_path: str, out_dir: str, fmt: Format = DEFAULT_FORMAT) ->
 
     # ---- model.json ---------------------------------------------------
     fmt_json = fmt.to_json()
+    stems = {n: _file_stem(n) for n in [*conv.input_names, *weights, *conv.outputs]}
     tensors = []
     for name in conv.input_names:
         tensors.append({"name": name, "role": "input", "shape": conv.shape[name],
                         "format": dict(fmt_json)})
     for name in weights:
         tensors.append({"name": name, "role": "weight", "shape": conv.shape[name],
-                        "format": dict(fmt_json), "file": f"weights/{name}.npy"})
+                        "format": dict(fmt_json), "file": f"weights/{stems[name]}.npy"})
     for name in conv.activation_order:
         tensors.append({"name": name, "role": conv.role[name], "shape": conv.shape[name],
                         "format": dict(fmt_json)})
@@ -703,9 +715,11 @@ def export_model(model_path: str, out_dir: str, fmt: Format = DEFAULT_FORMAT) ->
         "inputs": conv.input_names,
         "outputs": conv.outputs,
         "golden": {
-            "inputs": {n: {"fixed": f"golden/{n}.npy", "float": f"golden/{n}.float.npy"}
+            "inputs": {n: {"fixed": f"golden/{stems[n]}.npy",
+                           "float": f"golden/{stems[n]}.float.npy"}
                        for n in conv.input_names},
-            "outputs": {n: {"fixed": f"golden/{n}.npy", "float": f"golden/{n}.float.npy"}
+            "outputs": {n: {"fixed": f"golden/{stems[n]}.npy",
+                            "float": f"golden/{stems[n]}.float.npy"}
                         for n in conv.outputs},
         },
     }
@@ -721,21 +735,21 @@ def export_model(model_path: str, out_dir: str, fmt: Format = DEFAULT_FORMAT) ->
             f.write(_dump_json(doc) + "\n")
         for name in weights:
             q = numerics.quantize(conv.weight_values[name].detach().cpu().double().numpy(), fmt)
-            numerics.save_npy(os.path.join(tmp, "weights", f"{name}.npy"), numerics.to_storage(q, fmt))
+            numerics.save_npy(os.path.join(tmp, "weights", f"{stems[name]}.npy"), numerics.to_storage(q, fmt))
         for name, t in zip(conv.input_names, example_inputs):
             x = t.detach().cpu()
             q = numerics.quantize(x.double().numpy(), fmt)
-            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.npy"), numerics.to_storage(q, fmt))
-            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.float.npy"), _np_float32(x))
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.npy"), numerics.to_storage(q, fmt))
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.float.npy"), _np_float32(x))
         # Fixed-point goldens: the reference interpreter on the files just written.
         try:
             fixed_out = numerics.run_bundle(tmp)
         except (numerics.NumericsError, numerics.BundleError) as e:
             raise ExportError(f"fixed-point reference failed: {e}") from e
         for name, t in zip(conv.outputs, float_leaves):
-            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.npy"),
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.npy"),
                               numerics.to_storage(fixed_out[name], fmt))
-            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.float.npy"), _np_float32(t))
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.float.npy"), _np_float32(t))
         _replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

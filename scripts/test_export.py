@@ -557,6 +557,20 @@ class ExportCliTests(unittest.TestCase):
                     self.assertEqual(f.read(), "keep me")
                 self.assertEqual(os.listdir(self.tmp), ["a_file"])
 
+    def test_long_tensor_names_get_short_file_names(self):
+        out = os.path.join(self.tmp, "b")
+        rc, _, err = run_main([os.path.join(TESTDATA, "long_names.py"), out])
+        self.assertEqual(rc, 0, err)
+        doc = numerics.load_model_json(out)
+        long = "layer_" + "x" * 294
+        weight = next(t for t in doc["tensors"] if t["role"] == "weight"
+                      and t["name"] == f"{long}.weight")
+        self.assertLessEqual(len(os.path.basename(weight["file"])), 100)
+        self.assertTrue(weight["file"].startswith(f"weights/{long[:60]}-"))
+        self.assertTrue(os.path.isfile(os.path.join(out, weight["file"])))
+        # The reference interpreter follows model.json to the files.
+        self.assertIn(doc["outputs"][0], numerics.run_bundle(out))
+
     def test_scalar_add_is_rejected_with_reason(self):
         out = os.path.join(self.tmp, "b")
         rc, _, err = run_main([os.path.join(TESTDATA, "scalar_add.py"), out])
