@@ -73,7 +73,9 @@ pub fn compile(bundle: &Bundle, options: &Options) -> Result<Artifacts> {
         .flat_map(|t| t.shape.iter().copied())
         .max()
         .unwrap_or(1);
-    let banking = options.banking.min(u32::try_from(longest).unwrap_or(u32::MAX));
+    let banking = options
+        .banking
+        .min(u32::try_from(longest).unwrap_or(u32::MAX));
     let mut program = passes::lower_graph::lower_graph(
         &graph,
         banking as usize,

@@ -200,7 +200,8 @@ fn outputs_that_no_node_computes_are_rejected() {
     for (name, role) in [("x", "an input"), ("fc1.weight", "a weight")] {
         let (_t, dir) = bundle_with(|m, _| {
             m["outputs"] = json!([name]);
-            m["golden"]["outputs"] = json!({name: {"fixed": "golden/x.npy", "float": "golden/x.float.npy"}});
+            m["golden"]["outputs"] =
+                json!({name: {"fixed": "golden/x.npy", "float": "golden/x.float.npy"}});
         });
         assert_eq!(
             compile_error(&dir, 1),
@@ -265,7 +266,10 @@ fn a_special_file_as_banking_config_is_rejected_without_blocking() {
     let e = within(10, move || {
         mlcalyx_compiler::banking::BankingConfig::load(&fifo).expect_err("a FIFO")
     });
-    assert!(e.ends_with("config.json: not a regular file (a FIFO)"), "{e}");
+    assert!(
+        e.ends_with("config.json: not a regular file (a FIFO)"),
+        "{e}"
+    );
 }
 
 #[test]
@@ -296,7 +300,11 @@ fn banking_factors_beyond_every_dimension_are_capped_with_a_note() {
 #[test]
 fn long_tensor_and_node_names_become_short_distinct_identifiers() {
     let long = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
-    let (a, b, c) = (long(128, 'a'), long(300, 'b'), format!("{}.z", long(5000, 'c')));
+    let (a, b, c) = (
+        long(128, 'a'),
+        long(300, 'b'),
+        format!("{}.z", long(5000, 'c')),
+    );
     let (a2, c2) = (a.clone(), c.clone());
     let (_t, dir) = bundle_with(move |m, _| {
         // Two names that agree on their first 5000 characters must still get distinct cells.
@@ -312,7 +320,12 @@ fn long_tensor_and_node_names_become_short_distinct_identifiers() {
     });
     let bundle = Bundle::load(&dir).expect("loads");
     let art = compile(&bundle, &Options::default()).expect("compiles");
-    let names: Vec<&str> = art.manifest.memories.iter().map(|m| m.name.as_str()).collect();
+    let names: Vec<&str> = art
+        .manifest
+        .memories
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
     for n in &names {
         assert!(n.len() <= 64, "identifier {n} is {} characters", n.len());
     }
@@ -321,8 +334,15 @@ fn long_tensor_and_node_names_become_short_distinct_identifiers() {
     distinct.dedup();
     assert_eq!(distinct.len(), names.len(), "{names:?}");
     // The manifest keeps the original names, and shortening is deterministic.
-    assert!(art.manifest.memories.iter().any(|m| m.tensors == [c.clone()]));
+    assert!(art
+        .manifest
+        .memories
+        .iter()
+        .any(|m| m.tensors == [c.clone()]));
     let again = compile(&bundle, &Options::default()).expect("compiles");
     assert_eq!(again.verilog, art.verilog);
-    assert!(!art.futil.contains(&a), "the long node name is shortened too");
+    assert!(
+        !art.futil.contains(&a),
+        "the long node name is shortened too"
+    );
 }

@@ -157,7 +157,9 @@ fn real_main() -> Result<bool> {
         } => {
             let banking = match parse_banking(&banking)?[..] {
                 [one] => one,
-                _ => bail!("--banking '{banking}': compile takes one banking factor (run takes a list)"),
+                _ => bail!(
+                    "--banking '{banking}': compile takes one banking factor (run takes a list)"
+                ),
             };
             check_out_dir(&out, "-o")?;
             let banking_config = load_config(banking_config.as_deref())?;

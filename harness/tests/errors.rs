@@ -5,8 +5,8 @@
 mod common;
 
 use common::{describe, example_bundle, run_cli, stderr, stdout, BundleSpec, Q8_8};
-use serde_json::Value;
 use mlcalyx_compiler::Bundle;
+use serde_json::Value;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -426,12 +426,15 @@ fn golden_fixed_values_outside_their_format_are_rejected() {
     let tmp = tempfile::tempdir().unwrap();
     let b = tiny_copy(tmp.path(), "wide.bundle");
     let file = std::fs::File::create(b.join("golden/linear_1.npy")).unwrap();
-    ndarray_npy::WriteNpyExt::write_npy(
-        &ndarray::arr2(&[[1i32, 2, 70000]]).into_dyn(),
-        file,
-    )
-    .unwrap();
-    let needles = ["'linear_1'", "70000", "flat index 2", "linear_1.npy", "s8.8"];
+    ndarray_npy::WriteNpyExt::write_npy(&ndarray::arr2(&[[1i32, 2, 70000]]).into_dyn(), file)
+        .unwrap();
+    let needles = [
+        "'linear_1'",
+        "70000",
+        "flat index 2",
+        "linear_1.npy",
+        "s8.8",
+    ];
     check_run_rejects(&b, &needles, Found::InARow);
 }
 
@@ -472,6 +475,16 @@ fn special_files_in_a_bundle_fail_fast_naming_the_file() {
         &b,
         &["x.npy", "not a regular file (a character device)"],
         Found::BeforeTheReport,
+    );
+
+    let model = tmp.path().join("model.py");
+    mkfifo(&model);
+    let o = run_cli(tmp.path(), ["run".as_ref(), model.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert_mentions(
+        &stderr(&o),
+        &["model.py", "not a regular file (a FIFO)"],
+        &o,
     );
 
     let config = tmp.path().join("config.json");
@@ -516,7 +529,12 @@ fn banking_lists_are_parsed_alike_by_run_and_compile() {
                     out_dir.as_os_str(),
                 ],
             );
-            assert_eq!(o.status.code(), Some(2), "{command} {text:?}\n{}", describe(&o));
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{command} {text:?}\n{}",
+                describe(&o)
+            );
             assert_mentions(&stderr(&o), &["--banking", says], &o);
             assert_no_output(&out_dir);
         }
@@ -574,13 +592,32 @@ fn out_pointing_at_a_file_is_a_user_error() {
         let shown = out.display().to_string();
         let model = common::root().join("examples/tiny_mlp.py");
         for args in [
-            [OsStr::new("run"), bundle.as_os_str(), OsStr::new("--out"), out.as_os_str()],
-            [OsStr::new("compile"), bundle.as_os_str(), OsStr::new("-o"), out.as_os_str()],
-            [OsStr::new("export"), model.as_os_str(), out.as_os_str(), OsStr::new("--export-timeout=600")],
+            [
+                OsStr::new("run"),
+                bundle.as_os_str(),
+                OsStr::new("--out"),
+                out.as_os_str(),
+            ],
+            [
+                OsStr::new("compile"),
+                bundle.as_os_str(),
+                OsStr::new("-o"),
+                out.as_os_str(),
+            ],
+            [
+                OsStr::new("export"),
+                model.as_os_str(),
+                out.as_os_str(),
+                OsStr::new("--export-timeout=600"),
+            ],
         ] {
-            let o = run_cli(tmp.path(), &args);
+            let o = run_cli(tmp.path(), args);
             assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
-            assert_mentions(&stderr(&o), &[&shown, "a_file", "is a file, not a folder"], &o);
+            assert_mentions(
+                &stderr(&o),
+                &[&shown, "a_file", "is a file, not a folder"],
+                &o,
+            );
             assert!(!stderr(&o).contains("internal error"), "{}", describe(&o));
             assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
         }

@@ -94,7 +94,10 @@ fn sigterm_stops_the_export_child_and_removes_temporary_folders() {
         "build() never started"
     );
     let child: u32 = std::fs::read_to_string(&pidfile).unwrap().parse().unwrap();
-    assert!(!entries(&own_tmp).is_empty(), "run made its temporary folder");
+    assert!(
+        !entries(&own_tmp).is_empty(),
+        "run made its temporary folder"
+    );
     let status = Command::new("kill")
         .args(["-TERM", &mlcalyx.id().to_string()])
         .status()
@@ -106,13 +109,19 @@ fn sigterm_stops_the_export_child_and_removes_temporary_folders() {
     assert_eq!(status.code(), Some(143), "{err}");
     assert!(err.contains("stopped by SIGTERM"), "{err}");
     assert!(
-        eventually(Duration::from_secs(10), || !Path::new(&format!("/proc/{child}/cmdline"))
-            .exists()
+        eventually(Duration::from_secs(10), || !Path::new(&format!(
+            "/proc/{child}/cmdline"
+        ))
+        .exists()
             || processes_mentioning(&model).is_empty()),
         "the export child {child} still runs"
     );
     assert_eq!(processes_mentioning(&model), Vec::<u32>::new());
-    assert_eq!(entries(&own_tmp), Vec::<PathBuf>::new(), "temporary folders left");
+    assert_eq!(
+        entries(&own_tmp),
+        Vec::<PathBuf>::new(),
+        "temporary folders left"
+    );
     let mut expected = vec![pidfile, model.clone(), own_tmp];
     expected.sort();
     assert_eq!(entries(tmp.path()), expected);
@@ -127,7 +136,12 @@ fn an_export_that_outlives_its_timeout_is_stopped_and_named() {
     let model = sleeping_model(tmp.path());
     let out = tmp.path().join("out");
     for args in [
-        vec!["run", model.to_str().unwrap(), "--out", out.to_str().unwrap()],
+        vec![
+            "run",
+            model.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
         vec!["export", model.to_str().unwrap(), out.to_str().unwrap()],
     ] {
         let o = common::mlcalyx()

@@ -14,7 +14,11 @@ use serde_json::Value;
 /// activation whose name is not an identifier.
 fn long_named(lengths: [usize; 3]) -> (BundleSpec, [String; 3]) {
     let name = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
-    let (x, w, y) = (name(lengths[0], 'x'), name(lengths[1], 'w'), name(lengths[2], 'y'));
+    let (x, w, y) = (
+        name(lengths[0], 'x'),
+        name(lengths[1], 'w'),
+        name(lengths[2], 'y'),
+    );
     let mut spec = BundleSpec::new("long_names");
     let mut identity = vec![0; 16];
     for i in 0..4 {
