@@ -25,6 +25,7 @@ import argparse
 import contextlib
 import hashlib
 import importlib.util
+import inspect
 import json
 import os
 import random
@@ -164,9 +165,20 @@ def call_build(module, basename: str):
                               f"only floating-point inputs are supported")
         bad = _first_non_finite(t)
         if bad is not None:
-            raise ExportError(f"build() in {basename}: example input {i} holds {bad[1]} at flat "
-                              f"index {bad[0]}; inputs must be finite numbers")
+            raise ExportError(f"build() in {basename}: example input {i}{_input_name(model, i)} "
+                              f"holds {bad[1]} at flat index {bad[0]}; inputs must be finite "
+                              f"numbers")
     return model, inputs
+
+
+def _input_name(model: torch.nn.Module, i: int) -> str:
+    """" ('x')" for the i-th parameter of model.forward, or "" if it has no plain name."""
+    try:
+        params = [p for p in inspect.signature(model.forward).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return ""
+    return f" ('{params[i].name}')" if i < len(params) else ""
 
 
 def _first_non_finite(t: torch.Tensor) -> Optional[Tuple[int, str]]:

@@ -538,8 +538,8 @@ class ExportCliTests(unittest.TestCase):
                 finally:
                     del os.environ["MLCALYX_TEST_INF"]
                 self.assertEqual(rc, 1)
-                self.assertIn(f"build() in nonfinite_input.py: example input 0 holds {value} "
-                              "at flat index 2", err)
+                self.assertIn(f"build() in nonfinite_input.py: example input 0 ('input') holds "
+                              f"{value} at flat index 2", err)
                 self.assertNotIn("internal error", err)
                 self.assertEqual(os.listdir(self.tmp), [])
 
