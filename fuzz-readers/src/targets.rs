@@ -78,7 +78,8 @@ pub fn fuzz_one(target: Target, data: &[u8]) {
     }
     let dir = SCRATCH.with(|s| s.path().join("case"));
     // The verdict is not needed: libFuzzer looks for panics, hangs and memory blow-ups.
-    let _verdict = run_case(target, &target.generate(data), &dir).expect("the scratch folder is writable");
+    let _verdict =
+        run_case(target, &target.generate(data), &dir).expect("the scratch folder is writable");
 }
 
 /// Writes `case` into `dir` and runs the target on it; the outer error is a failure to write.

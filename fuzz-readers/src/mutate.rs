@@ -151,20 +151,24 @@ fn shape(u: &mut Unstructured, old: &Value) -> Result<Value> {
             let last = dims.len() - 1;
             dims.swap(0, last)
         }
-        4 if i + 1 < dims.len() && dims[i] % 2 == 0 => {
+        4 if i + 1 < dims.len() && dims[i].is_multiple_of(2) => {
             dims[i] /= 2;
             dims[i + 1] = dims[i + 1].saturating_mul(2);
         }
         _ => {
             let n = u.int_in_range(0..=5)?;
-            dims = (0..n).map(|_| small(u).map(|d| d as u64)).collect::<Result<_>>()?;
+            dims = (0..n)
+                .map(|_| small(u).map(|d| d as u64))
+                .collect::<Result<_>>()?;
         }
     }
     Ok(json!(dims))
 }
 
 fn format(u: &mut Unstructured, format: &mut Value) -> Result<()> {
-    let widths: &[u64] = &[0, 1, 2, 7, 8, 15, 16, 17, 24, 31, 32, 33, 47, 48, 49, 63, 64, 65, 128];
+    let widths: &[u64] = &[
+        0, 1, 2, 7, 8, 15, 16, 17, 24, 31, 32, 33, 47, 48, 49, 63, 64, 65, 128,
+    ];
     let Some(f) = format.as_object_mut() else {
         *format = json!({"signed": true, "width": 16, "frac": 8});
         return Ok(());
@@ -257,7 +261,11 @@ fn set(v: &mut Value, key: &str, new: Value) {
 }
 
 /// An element of `root[key]` (an array), if there is one.
-fn element<'v>(u: &mut Unstructured, root: &'v mut Value, key: &str) -> Result<Option<&'v mut Value>> {
+fn element<'v>(
+    u: &mut Unstructured,
+    root: &'v mut Value,
+    key: &str,
+) -> Result<Option<&'v mut Value>> {
     match root.get_mut(key).and_then(Value::as_array_mut) {
         Some(a) if !a.is_empty() => {
             let i = u.int_in_range(0..=a.len() - 1)?;
@@ -302,7 +310,11 @@ fn pointers(v: &Value, at: String, out: &mut Vec<String>) {
             .enumerate()
             .for_each(|(i, e)| pointers(e, format!("{at}/{i}"), out)),
         Value::Object(m) => m.iter().for_each(|(k, e)| {
-            pointers(e, format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")), out)
+            pointers(
+                e,
+                format!("{at}/{}", k.replace('~', "~0").replace('/', "~1")),
+                out,
+            )
         }),
         _ => {}
     }
@@ -414,7 +426,9 @@ pub fn consistent(
                 continue;
             };
             if dims.contains(&json!(from)) {
-                dims.iter_mut().filter(|d| **d == json!(from)).for_each(|d| *d = json!(to));
+                dims.iter_mut()
+                    .filter(|d| **d == json!(from))
+                    .for_each(|d| *d = json!(to));
                 changed.push(t["name"].as_str().unwrap_or_default().to_string());
             }
         }
@@ -455,7 +469,13 @@ fn rewrite_files(m: &Value, files: &mut [(String, Vec<u8>)], name: &str) {
     }
     let shape = match &dims[..] {
         [d] => format!("({d},)"),
-        _ => format!("({})", dims.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            dims.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     let zeros = |descr: &str, size: u64| {
         let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
@@ -577,7 +597,10 @@ fn golden(
 ) -> Result<()> {
     let side = *u.choose(&["inputs", "outputs"])?;
     let entries = slot(m, "golden").and_then(|g| slot(g, side));
-    let Some(entries) = entries.and_then(Value::as_object_mut).filter(|e| !e.is_empty()) else {
+    let Some(entries) = entries
+        .and_then(Value::as_object_mut)
+        .filter(|e| !e.is_empty())
+    else {
         return Ok(());
     };
     let key = entries
@@ -636,7 +659,10 @@ pub fn bytes(u: &mut Unstructured, data: &mut Vec<u8>) -> Result<()> {
 fn split_npy(data: &[u8]) -> Option<(usize, &[u8])> {
     let version = *data.get(6)?;
     let (len, start) = if version == 1 {
-        (usize::from(u16::from_le_bytes([*data.get(8)?, *data.get(9)?])), 10usize)
+        (
+            usize::from(u16::from_le_bytes([*data.get(8)?, *data.get(9)?])),
+            10usize,
+        )
     } else {
         let b = data.get(8..12)?;
         (u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize, 12)
@@ -672,13 +698,25 @@ fn npy_dict(u: &mut Unstructured, dims: &[u64]) -> Result<String> {
     let descr = *u.choose(DESCRS)?;
     let fortran = if u.ratio(1, 8)? { "True" } else { "False" };
     let shape = match u.int_in_range(0..=9)? {
-        0 => u.choose(&["(-1,)", "(1e3,)", "(3,4", "()", "(,)", "[3]", "(2, 'a')", "None"])?.to_string(),
+        0 => u
+            .choose(&[
+                "(-1,)", "(1e3,)", "(3,4", "()", "(,)", "[3]", "(2, 'a')", "None",
+            ])?
+            .to_string(),
         _ if dims.len() == 1 => format!("({},)", dims[0]),
-        _ => format!("({})", dims.iter().map(u64::to_string).collect::<Vec<_>>().join(", ")),
+        _ => format!(
+            "({})",
+            dims.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     };
     Ok(match u.int_in_range(0..=15)? {
         0 => format!("{{'descr': '{descr}', 'shape': {shape}, }}"),
-        1 => format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, 'extra': 1, }}"),
+        1 => format!(
+            "{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, 'extra': 1, }}"
+        ),
         2 => u.arbitrary::<String>()?,
         _ => format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}"),
     })
@@ -689,9 +727,13 @@ fn npy_dict(u: &mut Unstructured, dims: &[u64]) -> Result<String> {
 pub fn npy(u: &mut Unstructured, data: &mut Vec<u8>) -> Result<()> {
     match u.int_in_range(0..=7)? {
         0 | 1 => {
-            let body = split_npy(data).map_or(&data[..], |(end, _)| &data[end..]).to_vec();
+            let body = split_npy(data)
+                .map_or(&data[..], |(end, _)| &data[end..])
+                .to_vec();
             let n = u.int_in_range(0..=4)?;
-            let dims: Vec<u64> = (0..n).map(|_| small(u).map(|d| d as u64)).collect::<Result<_>>()?;
+            let dims: Vec<u64> = (0..n)
+                .map(|_| small(u).map(|d| d as u64))
+                .collect::<Result<_>>()?;
             let dict = npy_dict(u, &dims)?;
             *data = npy_file(&dict, &body, version(u)?, u.ratio(1, 8)?);
         }
@@ -703,7 +745,11 @@ pub fn npy(u: &mut Unstructured, data: &mut Vec<u8>) -> Result<()> {
         4 if data.len() >= 6 => data[u.int_in_range(0..=5)?] = u.arbitrary()?,
         5 => {
             let n = u.int_in_range(0..=64)?;
-            data.extend((0..n).map(|_| u.arbitrary::<u8>()).collect::<Result<Vec<_>>>()?);
+            data.extend(
+                (0..n)
+                    .map(|_| u.arbitrary::<u8>())
+                    .collect::<Result<Vec<_>>>()?,
+            );
         }
         _ => bytes(u, data)?,
     }
@@ -719,17 +765,25 @@ fn version(u: &mut Unstructured) -> Result<u8> {
 pub fn npy_with_shape(u: &mut Unstructured) -> Result<(Vec<u8>, Vec<usize>)> {
     let (mut data, mut dims) = if u.ratio(1, 2)? {
         let data = u.choose(&seeds().npys)?.clone();
-        let dims = split_npy(&data).map(|(_, dict)| header_dims(dict)).unwrap_or_default();
+        let dims = split_npy(&data)
+            .map(|(_, dict)| header_dims(dict))
+            .unwrap_or_default();
         (data, dims)
     } else {
         let n = u.int_in_range(0..=4)?;
-        let dims: Vec<u64> = (0..n).map(|_| small(u).map(|d| d as u64)).collect::<Result<_>>()?;
+        let dims: Vec<u64> = (0..n)
+            .map(|_| small(u).map(|d| d as u64))
+            .collect::<Result<_>>()?;
         let item = *u.choose(&[1u64, 2, 4, 8])?;
         // The data the header promises, within 64 kB; a header may promise more than it has.
-        let promised = dims.iter().try_fold(item, |n, &d| n.checked_mul(d)).unwrap_or(u64::MAX);
+        let promised = dims
+            .iter()
+            .try_fold(item, |n, &d| n.checked_mul(d))
+            .unwrap_or(u64::MAX);
         let mut len = promised.min(1 << 16) as usize;
         if u.ratio(1, 4)? {
-            len = len.saturating_sub(u.int_in_range(0..=8)?) + usize::from(u.int_in_range(0u8..=8)?);
+            len =
+                len.saturating_sub(u.int_in_range(0..=8)?) + usize::from(u.int_in_range(0u8..=8)?);
         }
         let body: Vec<u8> = (0..len).map(|i| (i as u8).wrapping_mul(37)).collect();
         let dict = npy_dict(u, &dims)?;
@@ -740,9 +794,14 @@ pub fn npy_with_shape(u: &mut Unstructured) -> Result<(Vec<u8>, Vec<usize>)> {
     }
     if u.ratio(1, 4)? {
         let n = u.int_in_range(0..=4)?;
-        dims = (0..n).map(|_| small(u).map(|d| d as u64)).collect::<Result<_>>()?;
+        dims = (0..n)
+            .map(|_| small(u).map(|d| d as u64))
+            .collect::<Result<_>>()?;
     }
-    let shape = dims.iter().map(|&d| usize::try_from(d).unwrap_or(usize::MAX)).collect();
+    let shape = dims
+        .iter()
+        .map(|&d| usize::try_from(d).unwrap_or(usize::MAX))
+        .collect();
     Ok((data, shape))
 }
 
@@ -787,7 +846,11 @@ fn generated_config(u: &mut Unstructured, model: &Value) -> Result<Value> {
         .into_iter()
         .flatten()
         .filter_map(|t| {
-            let dims = t["shape"].as_array()?.iter().filter_map(Value::as_u64).collect();
+            let dims = t["shape"]
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_u64)
+                .collect();
             Some((t["name"].as_str()?.to_string(), dims))
         })
         .collect();

@@ -14,7 +14,7 @@ fn short_run(target: Target, inputs: u64) -> Report {
         seed: 1,
         stop: Stop::Inputs(inputs),
         max_len: 1024,
-        budget: Duration::from_secs(10),
+        budget: Duration::from_secs(20),
         alloc_cap: 256 << 20,
         crash_dir: crash_dir.path().to_path_buf(),
     })

@@ -163,7 +163,9 @@ fn watchdog(running: Arc<Running>, budget: Duration, case_dir: PathBuf, options:
             continue;
         }
         let index = running.index.load(Relaxed);
-        let saved = options.crash_dir.join(format!("{}-{index}-timeout", options.target.name()));
+        let saved = options
+            .crash_dir
+            .join(format!("{}-{index}-timeout", options.target.name()));
         let _ = copy_dir(&case_dir, &saved);
         let _ = std::fs::write(
             saved.join("input.bin"),
@@ -213,7 +215,12 @@ pub fn run(options: &Options) -> std::io::Result<Report> {
         epoch: Instant::now(),
         finished: false.into(),
     });
-    watchdog(running.clone(), options.budget, case_dir.clone(), options.clone());
+    watchdog(
+        running.clone(),
+        options.budget,
+        case_dir.clone(),
+        options.clone(),
+    );
     let start = Instant::now();
     let mut report = Report {
         target: options.target,
@@ -240,7 +247,8 @@ pub fn run(options: &Options) -> std::io::Result<Report> {
         running.started.store(running.now(), Relaxed);
         let base = alloc::begin(options.alloc_cap);
         let t0 = Instant::now();
-        let outcome = catch(|| run_case(options.target, &options.target.generate(&bytes), &case_dir));
+        let outcome =
+            catch(|| run_case(options.target, &options.target.generate(&bytes), &case_dir));
         let took = t0.elapsed();
         report.peak_alloc = report.peak_alloc.max(alloc::end(base));
         running.started.store(0, Relaxed);
@@ -255,14 +263,23 @@ pub fn run(options: &Options) -> std::io::Result<Report> {
                 // One saved case per panic location; the message starts with it.
                 let location = |m: &str| m.split(": ").next().unwrap_or_default().to_string();
                 let here = location(&message);
-                if let Some(c) = report.crashes.iter_mut().find(|c| location(&c.message) == here) {
+                if let Some(c) = report
+                    .crashes
+                    .iter_mut()
+                    .find(|c| location(&c.message) == here)
+                {
                     c.count += 1;
                     continue;
                 }
                 let saved = options
                     .crash_dir
                     .join(format!("{}-{index}", options.target.name()));
-                copy_dir(&case_dir, &saved)?;
+                // A panic while generating the case leaves no folder to copy: the bytes suffice.
+                if case_dir.exists() {
+                    copy_dir(&case_dir, &saved)?;
+                } else {
+                    std::fs::create_dir_all(&saved)?;
+                }
                 std::fs::write(saved.join("input.bin"), &bytes)?;
                 std::fs::write(saved.join("panic.txt"), &message)?;
                 report.crashes.push(Crash {
@@ -286,7 +303,10 @@ mod tests {
     #[test]
     fn a_panic_becomes_its_location_and_message() {
         let e = catch(|| panic!("boom {}", 1)).unwrap_err();
-        assert!(e.starts_with("panicked at fuzz/readers/src/driver.rs:"), "{e}");
+        assert!(
+            e.starts_with("panicked at fuzz-readers/src/driver.rs:"),
+            "{e}"
+        );
         assert!(e.ends_with(": boom 1"), "{e}");
         assert_eq!(catch(|| 7), Ok(7));
     }

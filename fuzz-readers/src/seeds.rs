@@ -21,14 +21,17 @@ pub struct Seeds {
 
 /// The repository's `examples/` folder.
 pub fn examples_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
 }
 
 /// The seeds, read once per process. Panics if `examples/` is unreadable: the fuzzer cannot run
 /// without its seeds, and that is a broken checkout, not a finding.
 pub fn seeds() -> &'static Seeds {
     static SEEDS: OnceLock<Seeds> = OnceLock::new();
-    SEEDS.get_or_init(|| load(&examples_dir()).expect("the example bundles are readable"))
+    SEEDS.get_or_init(|| {
+        let dir = examples_dir();
+        load(&dir).unwrap_or_else(|e| panic!("the seeds in {}: {e}", dir.display()))
+    })
 }
 
 fn load(examples: &Path) -> std::io::Result<Seeds> {
@@ -71,11 +74,7 @@ fn sorted_entries(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(paths)
 }
 
-fn collect_files(
-    root: &Path,
-    dir: &Path,
-    out: &mut Vec<(String, Vec<u8>)>,
-) -> std::io::Result<()> {
+fn collect_files(root: &Path, dir: &Path, out: &mut Vec<(String, Vec<u8>)>) -> std::io::Result<()> {
     for path in sorted_entries(dir)? {
         if path.is_dir() {
             collect_files(root, &path, out)?;
