@@ -15,8 +15,9 @@ use std::path::{Path, PathBuf};
 pub use npy::{read_float_tensor, read_int_tensor};
 
 pub const SCHEMA: &str = "mlcalyx.bundle";
-/// The largest tensor a bundle may declare (elements), far above any on-chip memory.
-pub const MAX_ELEMENTS: usize = 1 << 24;
+/// The most elements a bundle's tensors may have in all, far above what on-chip memories hold.
+/// A bound on the whole bundle, not per tensor: the compiler's memory and time grow with the total.
+pub const MAX_ELEMENTS: usize = 1 << 22;
 pub const VERSION: u32 = 1;
 /// The largest `model.json` read: far above any real graph's description.
 pub const MAX_MODEL_JSON_BYTES: u64 = 64 << 20;
@@ -225,17 +226,21 @@ impl Bundle {
     }
 
     fn check_files(&self) -> Result<()> {
+        let mut total = 0usize;
         for t in &self.model.tensors {
             // Checked before any file is read, so a huge shape never reaches an allocation.
             let elements = t.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-            if elements.is_none_or(|n| n > MAX_ELEMENTS) {
-                return Err(Error::tensor(
-                    &t.name,
-                    format!(
-                        "shape {:?} has more than {MAX_ELEMENTS} elements, more than an on-chip memory holds",
-                        t.shape
-                    ),
-                ));
+            match elements.and_then(|n| total.checked_add(n)) {
+                Some(n) if n <= MAX_ELEMENTS => total = n,
+                _ => {
+                    return Err(Error::tensor(
+                        &t.name,
+                        format!(
+                            "shape {:?} brings the bundle to more than {MAX_ELEMENTS} elements in all, more than on-chip memories hold",
+                            t.shape
+                        ),
+                    ))
+                }
             }
             match (t.role, &t.file) {
                 (Role::Weight, None) => {
