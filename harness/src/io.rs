@@ -3,14 +3,20 @@
 //! Used only while `go` is low.
 
 use anyhow::{anyhow, Context, Result};
+use mlcalyx_compiler::bundle::Role;
 use mlcalyx_compiler::Manifest;
 use mlcalyx_sim::Instance;
 
 /// The port words (address, bits) that load `values` (row-major raw values of `tensor`) into
-/// its buffers.
-pub fn tensor_words(manifest: &Manifest, tensor: &str, values: &[i64]) -> Result<Vec<(u64, u64)>> {
+/// its buffers of `role` (an output that aliases an input lives in the input's buffers).
+pub fn tensor_words(
+    manifest: &Manifest,
+    tensor: &str,
+    values: &[i64],
+    role: Role,
+) -> Result<Vec<(u64, u64)>> {
     let mut words = Vec::new();
-    for mem in manifest.memories_of(tensor) {
+    for mem in manifest.memories_of(tensor).filter(|m| m.role == role) {
         let base = mem
             .address
             .ok_or_else(|| anyhow!("memory '{}' of '{tensor}' is not on the I/O port", mem.name))?;
@@ -23,9 +29,6 @@ pub fn tensor_words(manifest: &Manifest, tensor: &str, values: &[i64]) -> Result
             })?;
             words.push(((base + i) as u64, mem.format.to_bits(*v)));
         }
-    }
-    if words.is_empty() {
-        return Err(anyhow!("tensor '{tensor}' is in no memory of the core"));
     }
     Ok(words)
 }

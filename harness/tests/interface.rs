@@ -73,7 +73,7 @@ fn a_host_with_only_the_manifest_runs_the_core_through_its_port() {
 
     let mut loaded = Vec::new();
     for input in &golden.inputs {
-        let words = io::tensor_words(&manifest, &input.name, &input.values).unwrap();
+        let words = io::tensor_words(&manifest, &input.name, &input.values, Role::Input).unwrap();
         io::write_words(&mut sim, &manifest, &words).unwrap();
         loaded.extend(words);
     }

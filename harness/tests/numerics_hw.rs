@@ -18,6 +18,7 @@
 mod common;
 
 use common::{BundleSpec, Fmt, Q8_8};
+use mlcalyx_compiler::bundle::Role;
 use mlcalyx_compiler::{Artifacts, Bundle, Manifest};
 use mlcalyx_harness::{io, run_bundle, RunSettings};
 use mlcalyx_sim::Verilator;
@@ -82,7 +83,8 @@ fn drive(
     let mut sim = model.instantiate().unwrap();
     sim.reset(2).unwrap();
     for t in spec.tensors.iter().filter(|t| t.role == "input") {
-        let words = io::tensor_words(&manifest, &t.name, t.values.as_ref().unwrap()).unwrap();
+        let words =
+            io::tensor_words(&manifest, &t.name, t.values.as_ref().unwrap(), Role::Input).unwrap();
         io::write_words(&mut sim, &manifest, &words).unwrap();
     }
     let cycles = sim.run(10_000_000).unwrap();
