@@ -222,10 +222,14 @@ pub struct BankingConfig {
 }
 
 impl BankingConfig {
+    /// The largest config file read.
+    pub const MAX_BYTES: u64 = 16 << 20;
+
     /// Reads and parses a config file; the error names the file and what is wrong.
     pub fn load(path: &std::path::Path) -> Result<BankingConfig, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text)
+        let bytes = crate::files::read_regular_file(path, Self::MAX_BYTES, "a banking config")
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_slice(&bytes)
             .map_err(|e| format!("{}: malformed banking config: {e}", path.display()))
     }
 }

@@ -1,8 +1,10 @@
 //! Reading the `.npy` files of a bundle (quantized weights, golden tensors).
 //!
 //! Files are read into memory and viewed in place, so a header that claims a huge shape is
-//! rejected by the length check instead of triggering a huge allocation.
+//! rejected by the length check instead of triggering a huge allocation. Only regular files are
+//! read, and at most the bytes the declared shape needs ([`max_npy_bytes`]).
 
+use crate::files::read_regular_file;
 use ndarray::ArrayViewD;
 use ndarray_npy::{ViewElement, ViewNpyError, ViewNpyExt};
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::path::Path;
 /// Reads an integer `.npy` file (int8, int16, int32 or int64) in C order and checks its shape.
 /// Returns the values flattened row-major; the error says what is wrong with which file.
 pub fn read_int_tensor(path: &Path, shape: &[usize]) -> Result<Vec<i64>, String> {
-    let bytes = read(path)?;
+    let bytes = read(path, shape)?;
     check_header(path, &bytes)?;
     macro_rules! try_dtype {
         ($t:ty) => {
@@ -37,7 +39,7 @@ pub fn read_int_tensor(path: &Path, shape: &[usize]) -> Result<Vec<i64>, String>
 
 /// Reads a float32 `.npy` file in C order and checks its shape.
 pub fn read_float_tensor(path: &Path, shape: &[usize]) -> Result<Vec<f32>, String> {
-    let bytes = read(path)?;
+    let bytes = read(path, shape)?;
     check_header(path, &bytes)?;
     let a = view::<f32>(&bytes).map_err(|e| match e {
         ViewNpyError::WrongDescriptor(_) => format!("{} is not a float32 array", path.display()),
@@ -46,11 +48,23 @@ pub fn read_float_tensor(path: &Path, shape: &[usize]) -> Result<Vec<f32>, Strin
     checked(path, a.shape(), shape, || a.iter().copied().collect())
 }
 
-fn read(path: &Path) -> Result<Vec<u8>, String> {
-    std::fs::read(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("{} is missing", path.display()),
-        _ => format!("{}: {e}", path.display()),
-    })
+/// The largest `.npy` header accepted (format version 1 allows up to 64 KiB, plus the preamble).
+const MAX_HEADER_BYTES: u64 = 65_536 + 16;
+
+/// The most bytes an `.npy` file of `shape` can need: the largest header and 8-byte elements
+/// (int64, the widest dtype read).
+pub fn max_npy_bytes(shape: &[usize]) -> u64 {
+    let elements = shape
+        .iter()
+        .try_fold(1u64, |n, &d| n.checked_mul(d as u64))
+        .unwrap_or(u64::MAX);
+    elements.saturating_mul(8).saturating_add(MAX_HEADER_BYTES)
+}
+
+fn read(path: &Path, shape: &[usize]) -> Result<Vec<u8>, String> {
+    let what = format!("a .npy file of shape {shape:?}");
+    read_regular_file(path, max_npy_bytes(shape), &what)
+        .map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// Checks what `ndarray-npy` trusts in a header: the header length field (it allocates that many
