@@ -718,6 +718,9 @@ fn npy_dict(u: &mut Unstructured, dims: &[u64]) -> Result<String> {
             "{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, 'extra': 1, }}"
         ),
         2 => u.arbitrary::<String>()?,
+        3 => {
+            format!("{{\"descr\": \"{descr}\", \"fortran_order\": {fortran}, \"shape\": {shape}}}")
+        }
         _ => format!("{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}"),
     })
 }

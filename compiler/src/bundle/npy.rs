@@ -95,10 +95,13 @@ fn check_header(path: &Path, bytes: &[u8]) -> Result<(), String> {
             bytes.len()
         ));
     };
-    // Every `'shape': (...)` in the header, in case a key is repeated.
+    // Every `'shape': (...)` in the header, either quote, in case a key is repeated.
     let header = String::from_utf8_lossy(header);
-    for (at, _) in header.match_indices("'shape'") {
-        let rest = header[at + 7..].trim_start();
+    let keys = header
+        .match_indices("'shape'")
+        .chain(header.match_indices("\"shape\""));
+    for (at, key) in keys {
+        let rest = header[at + key.len()..].trim_start();
         let Some(tuple) = rest.strip_prefix(':').map(str::trim_start) else {
             continue;
         };
