@@ -65,7 +65,7 @@ pub fn read_regular_file(path: &Path, max_bytes: u64, what: &str) -> Result<Vec<
         return Err(format!("not a regular file ({kind})"));
     }
     let mut bytes = Vec::with_capacity(meta.len().min(max_bytes) as usize);
-    file.take(max_bytes + 1)
+    file.take(max_bytes.saturating_add(1))
         .read_to_end(&mut bytes)
         .map_err(|e| format!("cannot be read: {e}"))?;
     if bytes.len() as u64 > max_bytes {
