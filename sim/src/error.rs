@@ -106,6 +106,18 @@ pub enum SimError {
         known: Vec<String>,
     },
 
+    /// No public port of that name on the top module.
+    #[error(
+        "unknown port `{port}` of `{top}` (ports are reachable when the model is built with \
+         `Verilator::with_ports` naming them)"
+    )]
+    UnknownPort {
+        /// The port asked for.
+        port: String,
+        /// The top module.
+        top: String,
+    },
+
     /// The memory exists but cannot be accessed as words of 1..=64 bits.
     #[error("memory `{memory}` is not supported: {reason}")]
     UnsupportedMemory {

@@ -79,6 +79,7 @@
 
 mod error;
 mod model;
+mod ports;
 mod verilator;
 
 pub use error::SimError;

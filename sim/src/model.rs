@@ -28,10 +28,11 @@ type MemWriteFn =
     unsafe extern "C" fn(*mut c_void, *const c_char, *const c_char, *const c_void, u64) -> c_int;
 type ScopesFn = unsafe extern "C" fn(*mut c_void, *const c_char, *mut c_char, u64) -> i64;
 type VersionFn = unsafe extern "C" fn() -> u64;
+type StepFn = unsafe extern "C" fn(*mut c_void, u64) -> c_int;
 
 /// The shim's entry points, copied out of the library (valid while it stays loaded).
 #[derive(Clone, Copy)]
-struct Api {
+pub(crate) struct Api {
     new: NewFn,
     free: FreeFn,
     status: StatusFn,
@@ -42,6 +43,7 @@ struct Api {
     mem_write: MemWriteFn,
     scopes_with_var: ScopesFn,
     verilator_version: VersionFn,
+    pub(crate) step: StepFn,
 }
 
 /// A design built into a shared library and loaded into this process.
@@ -49,7 +51,9 @@ struct Api {
 /// Make any number of [`Instance`]s from it; each has its own `VerilatedContext`.
 pub struct Model {
     path: PathBuf,
-    api: Api,
+    /// The top module's name (errors about its ports name it; see `ports.rs`).
+    pub(crate) top: String,
+    pub(crate) api: Api,
     build_output: String,
     // Declared last so that it is dropped after everything that could point into it.
     _library: libloading::Library,
@@ -65,7 +69,7 @@ impl std::fmt::Debug for Model {
 
 impl Model {
     /// Loads a library built by [`crate::Verilator::build`].
-    pub(crate) fn load(path: PathBuf, build_output: String) -> Result<Model, SimError> {
+    pub(crate) fn load(path: PathBuf, top: &str, build_output: String) -> Result<Model, SimError> {
         let load_err = |source| SimError::Load {
             path: path.clone(),
             source,
@@ -96,10 +100,12 @@ impl Model {
                 verilator_version: *library
                     .get::<VersionFn>(b"sim_verilator_version\0")
                     .map_err(load_err)?,
+                step: *library.get::<StepFn>(b"sim_step\0").map_err(load_err)?,
             }
         };
         Ok(Model {
             path,
+            top: top.to_string(),
             api,
             build_output,
             _library: library,
@@ -176,10 +182,10 @@ pub struct MemoryInfo {
 }
 
 /// Where a memory lives and how its words are stored.
-struct Located {
+pub(crate) struct Located {
     scope: CString,
     var: CString,
-    info: MemoryInfo,
+    pub(crate) info: MemoryInfo,
     bytes_per_word: usize,
 }
 
@@ -187,8 +193,8 @@ struct Located {
 ///
 /// Dropping it frees both (`final` blocks are not run).
 pub struct Instance<'a> {
-    model: &'a Model,
-    handle: NonNull<c_void>,
+    pub(crate) model: &'a Model,
+    pub(crate) handle: NonNull<c_void>,
 }
 
 // SAFETY: an instance owns its context and model, which are touched only through `&mut self` or
@@ -228,6 +234,17 @@ impl Instance<'_> {
     /// Errors if `words.len()` is not the memory's depth or the memory is unknown.
     pub fn write_memory(&mut self, memory: &str, words: &[u64]) -> Result<(), SimError> {
         let m = self.locate(memory)?;
+        self.write_located(&m, memory, words)
+    }
+
+    /// Overwrites a located variable with `words` (its depth of them); `memory` names it in
+    /// errors.
+    pub(crate) fn write_located(
+        &mut self,
+        m: &Located,
+        memory: &str,
+        words: &[u64],
+    ) -> Result<(), SimError> {
         if words.len() != m.info.depth {
             return Err(SimError::LengthMismatch {
                 memory: memory.to_string(),
@@ -257,6 +274,11 @@ impl Instance<'_> {
     /// caller sign-converts).
     pub fn read_memory(&self, memory: &str) -> Result<Vec<u64>, SimError> {
         let m = self.locate(memory)?;
+        self.read_located(&m, memory)
+    }
+
+    /// Reads a located variable; `memory` names it in errors.
+    pub(crate) fn read_located(&self, m: &Located, memory: &str) -> Result<Vec<u64>, SimError> {
         let mut bytes = vec![0u8; m.info.depth * m.bytes_per_word];
         // SAFETY: `bytes` has room for exactly depth * bytes_per_word bytes.
         let rc = unsafe {
@@ -357,8 +379,21 @@ impl Instance<'_> {
         if memory.is_empty() {
             return Err(unknown());
         }
-        let scope = CString::new(format!("TOP.{memory}")).map_err(|_| unknown())?;
-        let var = CString::new(MEM_VAR).map_err(|_| unknown())?;
+        self.locate_var(&format!("TOP.{memory}"), MEM_VAR, memory, unknown)
+    }
+
+    /// Variable `var` of `scope`: `name` is what errors call it, `unknown` the error when it
+    /// does not exist.
+    pub(crate) fn locate_var(
+        &self,
+        scope: &str,
+        var: &str,
+        name: &str,
+        unknown: impl Fn() -> SimError,
+    ) -> Result<Located, SimError> {
+        let memory = name;
+        let scope = CString::new(scope).map_err(|_| unknown())?;
+        let var = CString::new(var).map_err(|_| unknown())?;
         let (mut width_bits, mut depth, mut bytes_per_word) = (0u32, 0u64, 0u32);
         // SAFETY: valid handle, NUL-terminated strings, valid out pointers.
         let rc = unsafe {
@@ -414,7 +449,7 @@ impl Instance<'_> {
         }
     }
 
-    fn stopped(&self, cycles: u64) -> SimError {
+    pub(crate) fn stopped(&self, cycles: u64) -> SimError {
         // SAFETY: valid handle.
         let status = unsafe { (self.model.api.status)(self.handle.as_ptr()) };
         SimError::Stopped {
@@ -423,7 +458,7 @@ impl Instance<'_> {
         }
     }
 
-    fn shim_error(&self, operation: &'static str, code: i64) -> SimError {
+    pub(crate) fn shim_error(&self, operation: &'static str, code: i64) -> SimError {
         SimError::Shim {
             path: self.model.path.clone(),
             operation,

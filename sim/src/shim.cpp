@@ -202,6 +202,27 @@ int64_t sim_run(void* handle, uint64_t max_cycles, uint64_t* cycles_out) {
     } catch (...) { return -3; }
 }
 
+// `cycles` rising edges of clk (clk=1; eval; clk=0; eval) with every other input unchanged:
+// for driving a design through its ports (sim/src/ports.rs).
+int sim_step(void* handle, uint64_t cycles) {
+    Sim* s = sim(handle);
+    if (!enter(s)) return -3;
+    try {
+        if (finished(s)) return -2;
+        for (uint64_t i = 0; i < cycles; ++i) {
+            s->top->clk = 1;
+            s->top->eval();
+            s->ctx->timeInc(1);
+            if (finished(s)) return -2;
+            s->top->clk = 0;
+            s->top->eval();
+            s->ctx->timeInc(1);
+            if (finished(s)) return -2;
+        }
+        return 0;
+    } catch (...) { return -3; }
+}
+
 // Width of one element in bits, number of elements (all unpacked dimensions, row-major) and
 // bytes per element (1, 2, 4 or 8: CData, SData, IData, QData) of variable `var` in `scope`.
 int sim_mem_info(void* handle, const char* scope, const char* var, uint32_t* width_bits,

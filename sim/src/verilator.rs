@@ -53,6 +53,8 @@ pub struct Verilator {
     version: (u32, u32),
     version_text: String,
     extra_args: Vec<String>,
+    /// Top-level ports made public, for [`crate::Instance::set_port`] / `port`.
+    ports: Vec<String>,
 }
 
 impl Verilator {
@@ -120,6 +122,7 @@ impl Verilator {
             version,
             version_text: text,
             extra_args: Vec::new(),
+            ports: Vec::new(),
         })
     }
 
@@ -150,6 +153,27 @@ impl Verilator {
         self
     }
 
+    /// Makes these ports of the top module reachable by name in every design built (they are
+    /// part of the library hash): [`crate::Instance::set_port`], [`crate::Instance::port`].
+    /// Names that are not identifiers are refused when building.
+    pub fn with_ports<I, S>(mut self, ports: I) -> Verilator
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.ports.extend(ports.into_iter().map(Into::into));
+        self
+    }
+
+    /// The Verilator configuration: public memory arrays, plus the requested ports of `top`.
+    fn config(&self, top: &str) -> String {
+        let mut vlt = MEMS_VLT.to_string();
+        for port in &self.ports {
+            vlt += &format!("public_flat_rw -module \"{top}\" -var \"{port}\"\n");
+        }
+        vlt
+    }
+
     /// Verilates `sv` with top module `top` into a shared library inside `work_dir` (created if
     /// missing) and loads it.
     ///
@@ -165,6 +189,12 @@ impl Verilator {
     pub fn build(&self, sv: &Path, top: &str, work_dir: &Path) -> Result<Model, SimError> {
         if !is_identifier(top) {
             return Err(SimError::InvalidTop {
+                top: top.to_string(),
+            });
+        }
+        if let Some(port) = self.ports.iter().find(|p| !is_identifier(p)) {
+            return Err(SimError::UnknownPort {
+                port: port.clone(),
                 top: top.to_string(),
             });
         }
@@ -184,7 +214,7 @@ impl Verilator {
         let hash = self.build_hash(&source, &copy_name, top);
         let lib_path = work_dir.join(format!("lib{top}-{hash}.so"));
         if lib_path.is_file() {
-            return Model::load(lib_path, String::new());
+            return Model::load(lib_path, top, String::new());
         }
 
         static BUILD_COUNTER: AtomicU64 = AtomicU64::new(0);
@@ -194,7 +224,7 @@ impl Verilator {
         // The library has been moved out (or the build failed): the folder is no longer needed.
         let _ = std::fs::remove_dir_all(&mdir);
         let log = result?;
-        Model::load(lib_path, log)
+        Model::load(lib_path, top, log)
     }
 
     /// Runs Verilator in `mdir`, then moves the library to `lib_path`. Returns Verilator's stderr.
@@ -214,7 +244,7 @@ impl Verilator {
             std::fs::write(&p, data).map_err(|e| SimError::io("writing", p, e))
         };
         write("mlcalyx_sim_shim.cpp", SHIM_CPP.as_bytes())?;
-        write("mems.vlt", MEMS_VLT.as_bytes())?;
+        write("mems.vlt", self.config(top).as_bytes())?;
         write("exports.map", EXPORTS_MAP.as_bytes())?;
         write(rel_sv, source)?;
 
@@ -281,7 +311,7 @@ impl Verilator {
         for flag in FLAGS {
             h.field(flag.as_bytes());
         }
-        h.field(MEMS_VLT.as_bytes());
+        h.field(self.config(top).as_bytes());
         h.field(EXPORTS_MAP.as_bytes());
         h.field(SHIM_CPP.as_bytes());
         h.field(copy_name.as_bytes());
