@@ -4,7 +4,9 @@
 //! compiler -> Verilator (`mlcalyx-sim`) -> comparison with the golden tensors (`mlcalyx-golden`)
 //! -> cycle counts, per banking factor. The `mlcalyx` binary is its command line.
 
+pub mod fpga;
 pub mod pipeline;
+pub mod plot;
 pub mod python;
 pub mod report;
 

@@ -4,9 +4,11 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use mlcalyx_compiler::banking::BankingConfig;
 use mlcalyx_compiler::{compile, Bundle, Options};
+use mlcalyx_harness::fpga::{Device, FpgaSettings, Tools};
 use mlcalyx_harness::{python, report, run_bundle, RunSettings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +47,24 @@ enum Command {
         /// Stop a simulation that runs longer than this.
         #[arg(long, default_value_t = RunSettings::default().max_cycles)]
         max_cycles: u64,
+        /// Synthesize (Yosys), place and route (nextpnr) every design for this Lattice ECP5:
+        /// ecp5-25k, ecp5-45k or ecp5-85k. Adds lut, ff, dsp, bram, fmax_mhz, latency_us, fits.
+        #[arg(long, value_name = "DEVICE")]
+        fpga: Option<String>,
+        /// The clock frequency nextpnr aims for, in MHz (Fmax is measured whatever it is).
+        #[arg(long, default_value_t = 100.0, requires = "fpga")]
+        fpga_freq: f64,
+        /// Stop Yosys or nextpnr after this many seconds (the row reports it).
+        #[arg(long, default_value_t = 3600, requires = "fpga")]
+        fpga_timeout: u64,
+        /// Also simulate the synthesized netlist and compare it with the golden:
+        /// post_synth_bit_exact (needs --fpga).
+        #[arg(long, requires = "fpga")]
+        post_synth: bool,
+        /// Draw cycles and latency against DSPs and LUTs per banking factor into an SVG file
+        /// (needs --fpga).
+        #[arg(long, value_name = "FILE.svg", requires = "fpga")]
+        plot: Option<PathBuf>,
     },
     /// Compile a bundle into OUT: model.futil, model.sv, manifest.json, loops.txt.
     Compile {
@@ -124,8 +144,14 @@ fn real_main() -> Result<bool> {
             out,
             tolerance,
             max_cycles,
+            fpga,
+            fpga_freq,
+            fpga_timeout,
+            post_synth,
+            plot,
         } => {
             let factors = parse_banking(&banking)?;
+            let fpga = fpga_settings(fpga.as_deref(), fpga_freq, fpga_timeout)?;
             let banking_config = load_config(banking_config.as_deref())?;
             let verilator = mlcalyx_sim::Verilator::find()?;
             let scratch;
@@ -142,6 +168,8 @@ fn real_main() -> Result<bool> {
                 banking_config,
                 tolerance,
                 max_cycles,
+                fpga,
+                post_synth,
             };
             let mut results = Vec::new();
             for f in factors {
@@ -158,6 +186,10 @@ fn real_main() -> Result<bool> {
             } else {
                 print!("{}", report::table(&results));
             }
+            if let Some(svg) = plot {
+                mlcalyx_harness::plot::plot(&results, &svg)?;
+                eprintln!("mlcalyx: plot written to {}", svg.display());
+            }
             let errors: Vec<String> = results
                 .iter()
                 .filter_map(|r| {
@@ -172,6 +204,25 @@ fn real_main() -> Result<bool> {
             Ok(results.iter().all(|r| r.ok()))
         }
     }
+}
+
+/// `--fpga DEVICE`: the device and the tools (checked before any work starts).
+fn fpga_settings(
+    device: Option<&str>,
+    freq_mhz: f64,
+    timeout_s: u64,
+) -> Result<Option<FpgaSettings>> {
+    let Some(device) = device else {
+        return Ok(None);
+    };
+    if !(freq_mhz.is_finite() && freq_mhz > 0.0) {
+        bail!("--fpga-freq {freq_mhz}: a clock frequency is a positive number of MHz");
+    }
+    Ok(Some(FpgaSettings {
+        device: Device::named(device).context("--fpga")?,
+        freq_mhz,
+        tools: Tools::find(Duration::from_secs(timeout_s))?,
+    }))
 }
 
 fn load_config(path: Option<&Path>) -> Result<Option<BankingConfig>> {
