@@ -1,5 +1,6 @@
 // Behavioural simulation model of the Lattice ECP5 MULT18X18D (18x18 multiplier), for
-// Verilator runs of netlists written by Yosys `synth_ecp5` (Yosys ships only a blackbox).
+// simulating netlists written by Yosys `synth_ecp5` (Yosys ships only a blackbox). No comment
+// line here may start with the tool's name: it would be read as a directive.
 //
 // Modelled: the mode Yosys's DSP mapping (share/lattice/dsp_map_18x18.v) instantiates: no input,
 // pipeline or output registers (every REG_*_CLK = "NONE"), SOURCEA = SOURCEB = 0, no bypass.

@@ -68,25 +68,39 @@ pub fn simulation_source(
     Ok(path)
 }
 
-/// The file with each `` `include "x" `` line replaced by `dir/x` (one level: Yosys's ECP5
-/// headers include nothing further).
+/// The file with each `` `include "x" `` line replaced by `dir/x`, recursively, each file
+/// once: Yosys's `cells_sim.v` and `common_sim.vh` both include `cells_ff.vh` and
+/// `cells_io.vh`, which would define their modules twice.
 fn inline_includes(file: &Path, dir: &Path) -> Result<String> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = String::new();
+    inline_into(file, dir, &mut seen, &mut out)?;
+    Ok(out)
+}
+
+fn inline_into(
+    file: &Path,
+    dir: &Path,
+    seen: &mut std::collections::HashSet<PathBuf>,
+    out: &mut String,
+) -> Result<()> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-    let mut out = String::with_capacity(text.len());
     for line in text.lines() {
         match line.trim().strip_prefix("`include") {
             Some(rest) => {
-                let name = rest.trim().trim_matches('"');
-                let inc = dir.join(name);
-                out += &std::fs::read_to_string(&inc)
-                    .with_context(|| format!("reading {}", inc.display()))?;
+                let inc = dir.join(rest.trim().trim_matches('"'));
+                if seen.insert(inc.clone()) {
+                    inline_into(&inc, dir, seen, out)?;
+                }
             }
-            None => out += line,
+            None => {
+                *out += line;
+                *out += "\n";
+            }
         }
-        out += "\n";
     }
-    Ok(out)
+    Ok(())
 }
 
 #[cfg(test)]
