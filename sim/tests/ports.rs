@@ -5,7 +5,10 @@ use mlcalyx_sim::{SimError, Verilator};
 use std::path::Path;
 
 fn design() -> &'static Path {
-    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/designs/port_core.sv"))
+    Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/designs/port_core.sv"
+    ))
 }
 
 #[test]
