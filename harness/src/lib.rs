@@ -6,7 +6,9 @@
 
 pub mod interrupt;
 pub mod io;
+pub mod fpga;
 pub mod pipeline;
+pub mod plot;
 pub mod python;
 pub mod report;
 

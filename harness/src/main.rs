@@ -4,6 +4,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use mlcalyx_compiler::banking::BankingConfig;
 use mlcalyx_compiler::{compile, Bundle, Options};
+use mlcalyx_harness::fpga::{Device, FpgaSettings, Tools};
 use mlcalyx_harness::{interrupt, python, report, run_bundle, RunSettings};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -51,6 +52,24 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = python::DEFAULT_EXPORT_TIMEOUT_S,
               value_parser = clap::value_parser!(u64).range(1..))]
         export_timeout: u64,
+        /// Synthesize (Yosys), place and route (nextpnr) every design for this Lattice ECP5:
+        /// ecp5-25k, ecp5-45k or ecp5-85k. Adds lut, ff, dsp, bram, fmax_mhz, latency_us, fits.
+        #[arg(long, value_name = "DEVICE")]
+        fpga: Option<String>,
+        /// The clock frequency nextpnr aims for, in MHz (Fmax is measured whatever it is).
+        #[arg(long, default_value_t = 100.0, requires = "fpga")]
+        fpga_freq: f64,
+        /// Stop Yosys or nextpnr after this many seconds (the row reports it).
+        #[arg(long, default_value_t = 3600, requires = "fpga")]
+        fpga_timeout: u64,
+        /// Also simulate the synthesized netlist and compare it with the golden:
+        /// post_synth_bit_exact (needs --fpga).
+        #[arg(long, requires = "fpga")]
+        post_synth: bool,
+        /// Draw cycles and latency against DSPs and LUTs per banking factor into an SVG file
+        /// (needs --fpga).
+        #[arg(long, value_name = "FILE.svg", requires = "fpga")]
+        plot: Option<PathBuf>,
     },
     /// Compile a bundle into OUT: model.sv (the deployable core), manifest.json, model.futil,
     /// roms.sv, loops.txt.
@@ -187,11 +206,17 @@ fn real_main() -> Result<bool> {
             tolerance,
             max_cycles,
             export_timeout,
+            fpga,
+            fpga_freq,
+            fpga_timeout,
+            post_synth,
+            plot,
         } => {
             let factors = parse_banking(&banking)?;
             if let Some(dir) = &out {
                 check_out_dir(dir, "--out")?;
             }
+            let fpga = fpga_settings(fpga.as_deref(), fpga_freq, fpga_timeout)?;
             let banking_config = load_config(banking_config.as_deref())?;
             let verilator = mlcalyx_sim::Verilator::find()?;
             let scratch;
@@ -210,6 +235,8 @@ fn real_main() -> Result<bool> {
                 banking_config,
                 tolerance,
                 max_cycles,
+                fpga,
+                post_synth,
             };
             let mut results = Vec::new();
             for f in factors {
@@ -226,6 +253,10 @@ fn real_main() -> Result<bool> {
             } else {
                 print!("{}", report::table(&results));
             }
+            if let Some(svg) = plot {
+                mlcalyx_harness::plot::plot(&results, &svg)?;
+                eprintln!("mlcalyx: plot written to {}", svg.display());
+            }
             let errors: Vec<String> = results
                 .iter()
                 .filter_map(|r| {
@@ -240,6 +271,25 @@ fn real_main() -> Result<bool> {
             Ok(results.iter().all(|r| r.ok()))
         }
     }
+}
+
+/// `--fpga DEVICE`: the device and the tools (checked before any work starts).
+fn fpga_settings(
+    device: Option<&str>,
+    freq_mhz: f64,
+    timeout_s: u64,
+) -> Result<Option<FpgaSettings>> {
+    let Some(device) = device else {
+        return Ok(None);
+    };
+    if !(freq_mhz.is_finite() && freq_mhz > 0.0) {
+        bail!("--fpga-freq {freq_mhz}: a clock frequency is a positive number of MHz");
+    }
+    Ok(Some(FpgaSettings {
+        device: Device::named(device).context("--fpga")?,
+        freq_mhz,
+        tools: Tools::find(Duration::from_secs(timeout_s))?,
+    }))
 }
 
 fn load_config(path: Option<&Path>) -> Result<Option<BankingConfig>> {

@@ -1,8 +1,9 @@
 //! One model, one banking factor: compile -> build with Verilator -> drive with the golden
 //! inputs -> compare -> cycles.
 
+use crate::fpga::{FpgaRow, FpgaSettings};
 use crate::io;
-use anyhow::{Context, Result};
+use anyhow::{anyhow, Context, Result};
 use mlcalyx_compiler::banking::BankingConfig;
 use mlcalyx_compiler::bundle::Role;
 use mlcalyx_compiler::{compile, Artifacts, Bundle, Manifest, Options};
@@ -22,6 +23,10 @@ pub struct RunSettings {
     pub max_cycles: u64,
     /// Per-tensor banking from `--banking-config`, applied at every factor.
     pub banking_config: Option<BankingConfig>,
+    /// `--fpga`: synthesize, place and route every design for this device.
+    pub fpga: Option<FpgaSettings>,
+    /// `--post-synth` (with `fpga`): also simulate the synthesized netlist against the golden.
+    pub post_synth: bool,
 }
 
 impl Default for RunSettings {
@@ -30,6 +35,8 @@ impl Default for RunSettings {
             tolerance: 0.05,
             max_cycles: 500_000_000,
             banking_config: None,
+            fpga: None,
+            post_synth: false,
         }
     }
 }
@@ -53,6 +60,14 @@ pub struct RunResult {
     /// What the compiler decided that the user should know (re-banking copies).
     pub notes: Vec<String>,
     pub error: Option<String>,
+    /// Multipliers the design instantiates (each should become one DSP).
+    pub multipliers: Option<u64>,
+    /// With `--fpga`: resources, Fmax, latency and fit (see docs/fpga.md).
+    #[serde(flatten)]
+    pub fpga: Option<FpgaRow>,
+    /// With `--post-synth`: the synthesized netlist, simulated, gives the golden outputs bit for
+    /// bit in the same number of cycles.
+    pub post_synth_bit_exact: Option<bool>,
 }
 
 impl RunResult {
@@ -71,6 +86,9 @@ impl RunResult {
             outputs: Vec::new(),
             notes: Vec::new(),
             error: Some(format!("{error:#}")),
+            multipliers: None,
+            fpga: None,
+            post_synth_bit_exact: None,
         }
     }
 
@@ -116,7 +134,7 @@ fn run(
 
     // Bit-exact means every output element was read from the design and matched.
     let bit_exact = !outputs.is_empty() && outputs.iter().all(|c| c.bit_exact);
-    Ok(RunResult {
+    let mut result = RunResult {
         model: bundle.model.model.name.clone(),
         banking,
         status: if bit_exact { "ok" } else { "mismatch" }.into(),
@@ -130,7 +148,71 @@ fn run(
         outputs,
         notes: design.notes.clone(),
         error: None,
-    })
+        multipliers: crate::fpga::multipliers::multipliers(work_dir).ok(),
+        fpga: None,
+        post_synth_bit_exact: None,
+    };
+    if let Some(fpga) = &settings.fpga {
+        fpga_stage(&design, &mut result, work_dir, verilator, settings, fpga);
+    }
+    Ok(result)
+}
+
+/// `--fpga` and `--post-synth`: synthesis, place and route, and a simulation of the netlist.
+/// Whatever fails here is reported in the row; the RTL results stay.
+fn fpga_stage(
+    design: &Design,
+    r: &mut RunResult,
+    work_dir: &Path,
+    verilator: &Verilator,
+    settings: &RunSettings,
+    fpga: &FpgaSettings,
+) {
+    let top = design.manifest.top.module.clone();
+    let dir = work_dir.join("fpga");
+    let sources = [work_dir.join(Artifacts::VERILOG)];
+    let (mut row, synthesis) =
+        crate::fpga::implement(fpga, &sources, &top, &dir, settings.post_synth);
+    if let Some(cycles) = r.cycles {
+        row.set_cycles(cycles);
+    }
+    r.fpga = Some(row);
+    if !settings.post_synth {
+        return;
+    }
+    let check = synthesis
+        .ok_or_else(|| anyhow!("synthesis failed, so there is no netlist"))
+        .and_then(|s| {
+            let model = crate::fpga::build_netlist_model(&fpga.tools, verilator, &s, &top, &dir)?;
+            design.simulate_model(&model, settings)
+        });
+    match check {
+        Ok((cycles, outputs)) => {
+            let mut same = true;
+            if Some(cycles) != r.cycles {
+                same = false;
+                r.notes.push(format!(
+                    "post-synthesis simulation took {cycles} cycles, the RTL {:?}",
+                    r.cycles
+                ));
+            }
+            for c in outputs.iter().filter(|c| !c.bit_exact) {
+                same = false;
+                r.notes.push(format!(
+                    "post-synthesis simulation: output '{}' differs from the fixed-point reference in {} of {} elements",
+                    c.tensor, c.mismatches, c.elements
+                ));
+            }
+            r.post_synth_bit_exact = Some(same);
+            if !same && r.status == "ok" {
+                r.status = "mismatch".into();
+            }
+        }
+        Err(e) => {
+            r.status = "error".into();
+            r.error = Some(format!("post-synthesis simulation: {e:#}"));
+        }
+    }
 }
 
 /// A compiled and Verilator-built design with its golden data, ready to simulate (repeatedly).
@@ -215,7 +297,16 @@ impl Design {
     /// (and the outputs' poison) written through the I/O port, cycles from go to done, each
     /// output read back through the port and compared. The weights are in the core's ROMs.
     pub fn simulate(&self, settings: &RunSettings) -> Result<(u64, Vec<Comparison>)> {
-        let mut sim = self.model.instantiate()?;
+        self.simulate_model(&self.model, settings)
+    }
+
+    /// [`Design::simulate`] on another build of the same design, e.g. its synthesized netlist.
+    pub fn simulate_model(
+        &self,
+        model: &mlcalyx_sim::Model,
+        settings: &RunSettings,
+    ) -> Result<(u64, Vec<Comparison>)> {
+        let mut sim = model.instantiate()?;
         sim.reset(2)?;
         io::write_words(&mut sim, &self.manifest, &self.loads).context("loading the inputs")?;
         let cycles = sim.run(settings.max_cycles)?;
