@@ -4,6 +4,9 @@
 //! compiler -> Verilator (`mlcalyx-sim`) -> comparison with the golden tensors (`mlcalyx-golden`)
 //! -> cycle counts, per banking factor. The `mlcalyx` binary is its command line.
 
+pub mod fuzz;
+pub mod merge;
+pub mod parallel;
 pub mod pipeline;
 pub mod python;
 pub mod report;

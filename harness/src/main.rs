@@ -4,7 +4,8 @@ use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use mlcalyx_compiler::banking::BankingConfig;
 use mlcalyx_compiler::{compile, Bundle, Options};
-use mlcalyx_harness::{python, report, run_bundle, RunSettings};
+use mlcalyx_harness::fuzz::{generate::Limits, FuzzOptions};
+use mlcalyx_harness::{fuzz, merge, parallel, python, report, run_bundle, RunResult, RunSettings};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -45,6 +46,20 @@ enum Command {
         /// Stop a simulation that runs longer than this.
         #[arg(long, default_value_t = RunSettings::default().max_cycles)]
         max_cycles: u64,
+        /// Build and simulate this many banking factors side by side.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: u32,
+    },
+    /// Random differential testing: random models at random bankings, each simulated and
+    /// compared bit for bit with the NumPy reference; failures are shrunk into reproducers.
+    Fuzz(FuzzArgs),
+    /// Merge the JSON rows of several `run --json` outputs (e.g. the tasks of a cluster sweep).
+    Merge {
+        #[arg(required = true, value_name = "ROWS.json")]
+        files: Vec<PathBuf>,
+        /// Print the merged rows as one JSON array.
+        #[arg(long)]
+        json: bool,
     },
     /// Compile a bundle into OUT: model.futil, model.sv, manifest.json, loops.txt.
     Compile {
@@ -59,6 +74,71 @@ enum Command {
     },
     /// Export a PyTorch model file into a bundle folder.
     Export { model: PathBuf, out: PathBuf },
+}
+
+#[derive(clap::Args)]
+struct FuzzArgs {
+    /// How many random models.
+    #[arg(long, default_value_t = 100)]
+    models: usize,
+    /// The seed: the same seed gives the same models and bankings.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Models exported, built and simulated side by side.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: u32,
+    /// Runs per model: the first at a random --banking factor, the others with a random
+    /// --banking-config.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    configs: u32,
+    /// Widest layer.
+    #[arg(long, default_value_t = Limits::default().max_width as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_width: u32,
+    /// Most layers.
+    #[arg(long, default_value_t = Limits::default().max_depth as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_depth: u32,
+    /// Largest banking factor.
+    #[arg(long, default_value_t = Limits::default().max_factor as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_factor: u32,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Reproducer folders of failures go here (created only when something fails).
+    #[arg(long, default_value = "mlcalyx-fuzz")]
+    out: PathBuf,
+    /// Run every model even after a failure (otherwise models not yet started are skipped).
+    #[arg(long)]
+    keep_going: bool,
+    /// Candidates a shrink may try.
+    #[arg(long, default_value_t = 200)]
+    shrink_tries: usize,
+    /// How many failures are shrunk (the others get unshrunk reproducers).
+    #[arg(long, default_value_t = 3)]
+    shrink_failures: usize,
+    /// Stop a simulation that runs longer than this.
+    #[arg(long, default_value_t = 50_000_000)]
+    max_cycles: u64,
+}
+
+impl FuzzArgs {
+    fn options(&self) -> FuzzOptions {
+        FuzzOptions {
+            models: self.models,
+            seed: self.seed,
+            jobs: self.jobs as usize,
+            configs: self.configs as usize,
+            limits: Limits {
+                max_width: self.max_width as usize,
+                max_depth: self.max_depth as usize,
+                max_factor: self.max_factor as usize,
+            },
+            out: self.out.clone(),
+            keep_going: self.keep_going,
+            shrink_tries: self.shrink_tries,
+            shrink_failures: self.shrink_failures,
+            max_cycles: self.max_cycles,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -124,6 +204,7 @@ fn real_main() -> Result<bool> {
             out,
             tolerance,
             max_cycles,
+            jobs,
         } => {
             let factors = parse_banking(&banking)?;
             let banking_config = load_config(banking_config.as_deref())?;
@@ -143,35 +224,67 @@ fn real_main() -> Result<bool> {
                 tolerance,
                 max_cycles,
             };
-            let mut results = Vec::new();
-            for f in factors {
-                let dir = out.join(format!("banking-{f}"));
-                results.push(run_bundle(&bundle, f, &dir, &verilator, &settings));
-                // A failed compile leaves nothing behind in its folder; a later failure keeps the
-                // artifacts for inspection.
-                if !dir.join(mlcalyx_compiler::Artifacts::MANIFEST).exists() {
-                    let _ = std::fs::remove_dir_all(&dir);
-                }
-            }
-            if json {
-                println!("{}", report::json(&results));
-            } else {
-                print!("{}", report::table(&results));
-            }
-            let errors: Vec<String> = results
-                .iter()
-                .filter_map(|r| {
-                    r.error
-                        .as_ref()
-                        .map(|e| format!("banking {}: {e}", r.banking))
+            let rows = parallel::map(
+                factors.clone(),
+                jobs as usize,
+                "run",
+                || (),
+                |(), f| {
+                    let dir = out.join(format!("banking-{f}"));
+                    let result = run_bundle(&bundle, f, &dir, &verilator, &settings);
+                    // A failed compile leaves nothing behind in its folder; a later failure keeps the
+                    // artifacts for inspection.
+                    if !dir.join(mlcalyx_compiler::Artifacts::MANIFEST).exists() {
+                        let _ = std::fs::remove_dir_all(&dir);
+                    }
+                    result
+                },
+            );
+            let results: Vec<RunResult> = rows
+                .into_iter()
+                .zip(factors)
+                .map(|(row, f)| {
+                    row.unwrap_or_else(|panic| {
+                        let e = anyhow::anyhow!("internal error: mlcalyx panicked: {panic}");
+                        RunResult::failed(&bundle.model.model.name, f, &e)
+                    })
                 })
                 .collect();
-            if !errors.is_empty() {
-                bail!("{}", errors.join("\n"));
-            }
-            Ok(results.iter().all(|r| r.ok()))
+            print_rows(&results, json)
         }
+        Command::Fuzz(args) => {
+            let verilator = mlcalyx_sim::Verilator::find()?;
+            let report = fuzz::fuzz(&args.options(), &verilator)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.text());
+            }
+            Ok(report.passed())
+        }
+        Command::Merge { files, json } => print_rows(&merge::read_rows(&files)?, json),
     }
+}
+
+/// Prints run rows as a table or JSON; errors in any row make the exit status 2, a mismatch 1.
+fn print_rows(results: &[RunResult], json: bool) -> Result<bool> {
+    if json {
+        println!("{}", report::json(results));
+    } else {
+        print!("{}", report::table(results));
+    }
+    let errors: Vec<String> = results
+        .iter()
+        .filter_map(|r| {
+            r.error
+                .as_ref()
+                .map(|e| format!("banking {}: {e}", r.banking))
+        })
+        .collect();
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    Ok(results.iter().all(|r| r.ok()))
 }
 
 fn load_config(path: Option<&Path>) -> Result<Option<BankingConfig>> {
