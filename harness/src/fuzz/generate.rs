@@ -2,7 +2,7 @@
 //! stream owned by this module, so a seed names the same models on every machine and version.
 
 use super::spec::{Banking, Format, Layer, ModelSpec};
-use mlcalyx_compiler::banking::{BankingConfig, DimBanking, Layout, Scheme};
+use mlcalyx_compiler::banking::{BankingConfig, DimBanking, Scheme};
 use mlcalyx_compiler::bundle::{Role, Tensor};
 
 /// Size limits of generated models and bankings.
@@ -160,7 +160,7 @@ fn layer(
         16 | 17 if shape.len() >= 3 && !after_reshape => Layer::Flatten,
         _ if !after_reshape => {
             let count: usize = shape[1..].iter().product();
-            let divisors: Vec<usize> = (2..count).filter(|d| count % d == 0).collect();
+            let divisors: Vec<usize> = (2..count).filter(|&d| count.is_multiple_of(d)).collect();
             let to = if divisors.is_empty() || (shape.len() >= 3 && rng.chance(30)) {
                 vec![1, count]
             } else {
@@ -306,19 +306,10 @@ fn random_dims(rng: &mut Rng, shape: &[usize], limits: &Limits) -> Vec<DimBankin
     out
 }
 
-/// Whether every dimension of `config` fits its tensor's shape (what `Layout::new` accepts).
-pub fn config_fits(config: &BankingConfig, tensors: &[Tensor]) -> bool {
-    config.tensors.iter().all(|(name, dims)| {
-        tensors
-            .iter()
-            .find(|t| &t.name == name)
-            .is_some_and(|t| Layout::new(&t.shape, dims.clone()).is_ok())
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use mlcalyx_compiler::banking::Layout;
     use mlcalyx_compiler::numerics::FixedFormat;
 
     fn specs(seed: u64, n: u64) -> Vec<ModelSpec> {
@@ -393,6 +384,16 @@ mod tests {
                 .iter()
                 .all(|l| !matches!(l, Layer::Linear { out, .. } if *out > 5)));
         }
+    }
+
+    /// Whether every dimension of `config` fits its tensor's shape (what `Layout::new` accepts).
+    fn config_fits(config: &BankingConfig, tensors: &[Tensor]) -> bool {
+        config.tensors.iter().all(|(name, dims)| {
+            tensors
+                .iter()
+                .find(|t| &t.name == name)
+                .is_some_and(|t| Layout::new(&t.shape, dims.clone()).is_ok())
+        })
     }
 
     fn tensor(name: &str, role: Role, shape: &[usize]) -> Tensor {
