@@ -23,12 +23,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import importlib.util
+import inspect
 import json
 import os
 import random
 import re
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
@@ -51,6 +54,18 @@ except ImportError as _e:  # pragma: no cover - environment problem
 
 class ExportError(Exception):
     """A user-facing export failure; the message is printed without a traceback."""
+
+
+class Terminated(BaseException):
+    """SIGTERM, SIGINT or SIGHUP arrived: unwind (removing the temporary bundle) and exit."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _raise_terminated(signum, _frame):
+    raise Terminated(signum)
 
 
 @dataclass
@@ -106,6 +121,8 @@ def load_model_module(path: str, module_name: str):
     seed_everything(0)
     try:
         spec.loader.exec_module(module)
+    except SystemExit as e:
+        raise ExportError(f"importing {os.path.basename(path)} called sys.exit({e.code!r})") from e
     except Exception as e:
         raise ExportError(f"importing {os.path.basename(path)} failed: {_describe_exc(e)}") from e
     return module
@@ -121,6 +138,9 @@ def call_build(module, basename: str):
     seed_everything(0)
     try:
         result = build()
+    except SystemExit as e:
+        raise ExportError(f"build() in {basename} called sys.exit({e.code!r}) instead of "
+                          f"returning (model, example_inputs)") from e
     except Exception as e:
         raise ExportError(f"build() in {basename} raised {_describe_exc(e)}") from e
     if not (isinstance(result, (tuple, list)) and len(result) == 2):
@@ -143,7 +163,32 @@ def call_build(module, basename: str):
         if not t.is_floating_point():
             raise ExportError(f"build() in {basename}: example input {i} has dtype {t.dtype}; "
                               f"only floating-point inputs are supported")
+        bad = _first_non_finite(t)
+        if bad is not None:
+            raise ExportError(f"build() in {basename}: example input {i}{_input_name(model, i)} "
+                              f"holds {bad[1]} at flat index {bad[0]}; inputs must be finite "
+                              f"numbers")
     return model, inputs
+
+
+def _input_name(model: torch.nn.Module, i: int) -> str:
+    """" ('x')" for the i-th parameter of model.forward, or "" if it has no plain name."""
+    try:
+        params = [p for p in inspect.signature(model.forward).parameters.values()
+                  if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    except (TypeError, ValueError):
+        return ""
+    return f" ('{params[i].name}')" if i < len(params) else ""
+
+
+def _first_non_finite(t: torch.Tensor) -> Optional[Tuple[int, str]]:
+    """(flat index, "nan"/"inf"/"-inf") of the first non-finite element, or None."""
+    flat = t.detach().reshape(-1)
+    bad = (~torch.isfinite(flat)).nonzero()
+    if bad.numel() == 0:
+        return None
+    i = int(bad[0, 0])
+    return i, str(float(flat[i])).lower()
 
 
 # --------------------------------------------------------------------------
@@ -532,21 +577,46 @@ def _dump_json(obj, indent: int = 0) -> str:
     return "[\n" + ",\n".join(items) + "\n" + pad + "]"
 
 
+def _file_stem(name: str) -> str:
+    """The file name (without extension) for a tensor's .npy files: the name itself, or for a
+    name too long for a file system (or holding a path separator) a readable prefix and a hash
+    of the whole name. model.json maps tensors to files, so readers never guess."""
+    if len(name.encode()) <= 100 and os.sep not in name and name not in (".", ".."):
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:16]
+    return f"{name[:60].replace(os.sep, '_')}-{digest}"
+
+
 def _np_float32(t: torch.Tensor) -> np.ndarray:
     return np.ascontiguousarray(t.detach().to(torch.float32).cpu().numpy().astype("<f4"))
 
 
 def _check_out_dir(out_dir: str) -> None:
+    # The nearest existing path at or above out_dir must be a folder (a file there is the
+    # user's mistake, not an internal FileExistsError later).
+    path = os.path.abspath(out_dir)
+    while not os.path.lexists(path):
+        path = os.path.dirname(path)
+    if not os.path.isdir(path):
+        raise ExportError(f"{path} is a file, not a folder: cannot write the bundle "
+                          f"{out_dir} there")
     if os.path.lexists(out_dir):
-        if not os.path.isdir(out_dir) or os.path.islink(out_dir):
-            raise ExportError(f"{out_dir} exists and is not a directory")
+        if os.path.islink(out_dir):
+            raise ExportError(f"{out_dir} is a symbolic link, not a folder")
         if os.listdir(out_dir) and not os.path.isfile(os.path.join(out_dir, "model.json")):
             raise ExportError(f"{out_dir} exists and is not a model bundle (no model.json); "
                               f"refusing to replace it")
 
 
+def _staging_parent(out_dir: str) -> str:
+    """Where temporary folders go: beside out_dir (same file system, so renames are atomic), or
+    in MLCALYX_EXPORT_STAGING, a folder there that mlcalyx removes even if this process is
+    killed."""
+    return os.environ.get("MLCALYX_EXPORT_STAGING") or os.path.dirname(os.path.abspath(out_dir))
+
+
 def _replace_dir(tmp: str, out_dir: str) -> None:
-    parent = os.path.dirname(os.path.abspath(out_dir))
+    parent = _staging_parent(out_dir)
     if not os.path.lexists(out_dir):
         os.rename(tmp, out_dir)
         return
@@ -649,16 +719,21 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
         if not conv.weight_values[w].is_floating_point():
             raise ExportError(f"weight '{w}' has dtype {conv.weight_values[w].dtype}; only "
                               f"floating-point weights are supported")
+        bad = _first_non_finite(conv.weight_values[w])
+        if bad is not None:
+            raise ExportError(f"weight '{w}' holds {bad[1]} at flat index {bad[0]}; weights "
+                              f"must be finite numbers")
 
     # ---- model.json ---------------------------------------------------
     fmt_json = fmt.to_json()
+    stems = {n: _file_stem(n) for n in [*conv.input_names, *weights, *conv.outputs]}
     tensors = []
     for name in conv.input_names:
         tensors.append({"name": name, "role": "input", "shape": conv.shape[name],
                         "format": dict(fmt_json)})
     for name in weights:
         tensors.append({"name": name, "role": "weight", "shape": conv.shape[name],
-                        "format": dict(fmt_json), "file": f"weights/{name}.npy"})
+                        "format": dict(fmt_json), "file": f"weights/{stems[name]}.npy"})
     for name in conv.activation_order:
         tensors.append({"name": name, "role": conv.role[name], "shape": conv.shape[name],
                         "format": dict(fmt_json)})
@@ -671,9 +746,11 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
         "inputs": conv.input_names,
         "outputs": conv.outputs,
         "golden": {
-            "inputs": {n: {"fixed": f"golden/{n}.npy", "float": f"golden/{n}.float.npy"}
+            "inputs": {n: {"fixed": f"golden/{stems[n]}.npy",
+                           "float": f"golden/{stems[n]}.float.npy"}
                        for n in conv.input_names},
-            "outputs": {n: {"fixed": f"golden/{n}.npy", "float": f"golden/{n}.float.npy"}
+            "outputs": {n: {"fixed": f"golden/{stems[n]}.npy",
+                            "float": f"golden/{stems[n]}.float.npy"}
                         for n in conv.outputs},
         },
     }
@@ -682,28 +759,28 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
     parent = os.path.dirname(os.path.abspath(out_dir))
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix=f".{os.path.basename(os.path.abspath(out_dir))}.tmp-",
-                           dir=parent)
+                           dir=_staging_parent(out_dir))
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         with open(os.path.join(tmp, "model.json"), "w", encoding="utf-8", newline="\n") as f:
             f.write(_dump_json(doc) + "\n")
         for name in weights:
             q = numerics.quantize(conv.weight_values[name].detach().cpu().double().numpy(), fmt)
-            numerics.save_npy(os.path.join(tmp, "weights", f"{name}.npy"), numerics.to_storage(q, fmt))
+            numerics.save_npy(os.path.join(tmp, "weights", f"{stems[name]}.npy"), numerics.to_storage(q, fmt))
         for name, t in zip(conv.input_names, example_inputs):
             x = t.detach().cpu()
             q = numerics.quantize(x.double().numpy(), fmt)
-            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.npy"), numerics.to_storage(q, fmt))
-            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.float.npy"), _np_float32(x))
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.npy"), numerics.to_storage(q, fmt))
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.float.npy"), _np_float32(x))
         # Fixed-point goldens: the reference interpreter on the files just written.
         try:
             fixed_out = numerics.run_bundle(tmp)
         except (numerics.NumericsError, numerics.BundleError) as e:
             raise ExportError(f"fixed-point reference failed: {e}") from e
         for name, t in zip(conv.outputs, float_leaves):
-            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.npy"),
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.npy"),
                               numerics.to_storage(fixed_out[name], fmt))
-            numerics.save_npy(os.path.join(tmp, "golden", f"{name}.float.npy"), _np_float32(t))
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.float.npy"), _np_float32(t))
         _replace_dir(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -743,6 +820,9 @@ def main(argv=None) -> int:
         return 1
     try:
         s = export_model(args.model, args.out_dir, fmt)
+    except Terminated as e:
+        print(f"export: stopped by signal {e.signum}", file=sys.stderr)
+        return 128 + e.signum
     except ExportError as e:
         if args.debug:
             traceback.print_exc()
@@ -760,4 +840,8 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
+    # Only as a program: a job scheduler's SIGTERM unwinds the export and removes its temporary
+    # bundle (Python's default would exit on the spot and leave it behind).
+    for _signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(_signum, _raise_terminated)
     sys.exit(main())

@@ -519,6 +519,58 @@ class ExportCliTests(unittest.TestCase):
                 self.assertEqual(stdout, "")
                 self.assertFalse(os.path.exists(out))
 
+    def test_build_calling_sys_exit_is_reported(self):
+        out = os.path.join(self.tmp, "b")
+        rc, stdout, err = run_main([os.path.join(TESTDATA, "build_exits.py"), out])
+        self.assertEqual(rc, 1)
+        self.assertIn("build() in build_exits.py called sys.exit(0)", err)
+        self.assertNotIn("Traceback", err)
+        self.assertEqual(stdout, "")
+        self.assertEqual(os.listdir(self.tmp), [])
+
+    def test_non_finite_example_inputs_are_user_errors(self):
+        for value, env in (("nan", "0"), ("inf", "1")):
+            with self.subTest(value=value):
+                out = os.path.join(self.tmp, "b")
+                os.environ["MLCALYX_TEST_INF"] = env
+                try:
+                    rc, _, err = run_main([os.path.join(TESTDATA, "nonfinite_input.py"), out])
+                finally:
+                    del os.environ["MLCALYX_TEST_INF"]
+                self.assertEqual(rc, 1)
+                self.assertIn(f"build() in nonfinite_input.py: example input 0 ('input') holds "
+                              f"{value} at flat index 2", err)
+                self.assertNotIn("internal error", err)
+                self.assertEqual(os.listdir(self.tmp), [])
+
+    def test_out_dir_at_or_under_a_file_is_a_user_error(self):
+        path = os.path.join(self.tmp, "a_file")
+        with open(path, "w") as f:
+            f.write("keep me")
+        for out in (path, os.path.join(path, "below")):
+            with self.subTest(out=out):
+                rc, _, err = run_main([os.path.join(EXAMPLES, "tiny_mlp.py"), out])
+                self.assertEqual(rc, 1)
+                self.assertIn(f"{path} is a file, not a folder", err)
+                self.assertNotIn("internal error", err)
+                with open(path) as f:
+                    self.assertEqual(f.read(), "keep me")
+                self.assertEqual(os.listdir(self.tmp), ["a_file"])
+
+    def test_long_tensor_names_get_short_file_names(self):
+        out = os.path.join(self.tmp, "b")
+        rc, _, err = run_main([os.path.join(TESTDATA, "long_names.py"), out])
+        self.assertEqual(rc, 0, err)
+        doc = numerics.load_model_json(out)
+        long = "layer_" + "x" * 294
+        weight = next(t for t in doc["tensors"] if t["role"] == "weight"
+                      and t["name"] == f"{long}.weight")
+        self.assertLessEqual(len(os.path.basename(weight["file"])), 100)
+        self.assertTrue(weight["file"].startswith(f"weights/{long[:60]}-"))
+        self.assertTrue(os.path.isfile(os.path.join(out, weight["file"])))
+        # The reference interpreter follows model.json to the files.
+        self.assertIn(doc["outputs"][0], numerics.run_bundle(out))
+
     def test_scalar_add_is_rejected_with_reason(self):
         out = os.path.join(self.tmp, "b")
         rc, _, err = run_main([os.path.join(TESTDATA, "scalar_add.py"), out])

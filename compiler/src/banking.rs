@@ -25,6 +25,10 @@ pub enum Scheme {
     Complete,
 }
 
+/// The most banks one tensor may have: 64 x 64, far beyond what unrolled loops can use in
+/// hardware, and a bound on the compiler's time and memory.
+pub const MAX_BANKS: usize = 4096;
+
 /// Banking of one dimension.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -87,7 +91,14 @@ impl Layout {
             }
         }
         // A factor of 1 (including complete banking of an extent-1 dimension) does not bank.
-        let dims = dims.into_iter().filter(|d| d.factor > 1).collect();
+        let dims: Vec<DimBanking> = dims.into_iter().filter(|d| d.factor > 1).collect();
+        let banks = dims.iter().try_fold(1usize, |n, d| n.checked_mul(d.factor));
+        if banks.is_none_or(|n| n > MAX_BANKS) {
+            return Err(format!(
+                "{} banks, more than the {MAX_BANKS} one tensor may have (every bank is a memory, and loops are unrolled across them)",
+                dims.iter().map(|d| d.factor.to_string()).collect::<Vec<_>>().join(" x ")
+            ));
+        }
         Ok(Layout {
             shape: shape.to_vec(),
             dims,
@@ -211,10 +222,14 @@ pub struct BankingConfig {
 }
 
 impl BankingConfig {
+    /// The largest config file read.
+    pub const MAX_BYTES: u64 = 16 << 20;
+
     /// Reads and parses a config file; the error names the file and what is wrong.
     pub fn load(path: &std::path::Path) -> Result<BankingConfig, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        serde_json::from_str(&text)
+        let bytes = crate::files::read_regular_file(path, Self::MAX_BYTES, "a banking config")
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        serde_json::from_slice(&bytes)
             .map_err(|e| format!("{}: malformed banking config: {e}", path.display()))
     }
 }

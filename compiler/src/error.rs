@@ -29,19 +29,20 @@ pub enum Error {
     /// The Calyx compiler rejected the generated program (a bug in mlcalyx).
     #[error("Calyx compilation failed (this is an mlcalyx bug, please report it): {0}")]
     Calyx(String),
-    /// Writing artifacts failed.
-    #[error("{}: {source}", path.display())]
+    /// Writing artifacts failed. The OS error is in the message and deliberately not also a
+    /// `source()`, which `{:#}` chains would print a second time.
+    #[error("{}: {error}", path.display())]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
 impl Error {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, error: std::io::Error) -> Error {
         Error::Io {
             path: path.into(),
-            source,
+            error,
         }
     }
 

@@ -18,6 +18,7 @@ pub mod banking;
 pub mod bundle;
 pub mod calyx;
 pub mod error;
+pub mod files;
 pub mod ir;
 pub mod manifest;
 pub mod numerics;
@@ -33,7 +34,8 @@ pub use manifest::Manifest;
 #[derive(Debug, Clone)]
 pub struct Options {
     /// Memory banking factor `B`: activations get `min(B, L)` banks on their feature dimension,
-    /// weights `min(B, N) x min(B, K)`, and loops are unrolled to match.
+    /// weights `min(B, N) x min(B, K)`, and loops are unrolled to match. A factor above the
+    /// model's longest dimension is capped at it, with a note.
     pub banking: u32,
     /// Per-tensor banking chosen by the user; it wins over `banking` for the tensors it names.
     pub banking_config: Option<banking::BankingConfig>,
@@ -63,11 +65,31 @@ pub struct Artifacts {
 /// Compiles a loaded bundle.
 pub fn compile(bundle: &Bundle, options: &Options) -> Result<Artifacts> {
     let graph = ir::graph::Graph::from_bundle(bundle)?;
-    let program = passes::lower_graph::lower_graph(
+    // No layout uses more banks than a dimension has elements, so a larger factor builds the same
+    // design; capping it keeps absurd factors from unrolling for minutes.
+    let longest = graph
+        .tensors
+        .iter()
+        .flat_map(|t| t.shape.iter().copied())
+        .max()
+        .unwrap_or(1);
+    let banking = options
+        .banking
+        .min(u32::try_from(longest).unwrap_or(u32::MAX));
+    let mut program = passes::lower_graph::lower_graph(
         &graph,
-        options.banking as usize,
+        banking as usize,
         options.banking_config.as_ref(),
     )?;
+    if banking < options.banking {
+        program.notes.insert(
+            0,
+            format!(
+                "banking factor {}: no dimension of model '{}' has more than {longest} elements, so the largest useful factor is {longest}; compiled with {longest}",
+                options.banking, graph.name
+            ),
+        );
+    }
     passes::check_conflicts::check_conflicts(&program)?;
     let futil = calyx::emit_futil(&program);
     let verilog = calyx::futil_to_verilog(&futil)?;
@@ -75,7 +97,7 @@ pub fn compile(bundle: &Bundle, options: &Options) -> Result<Artifacts> {
         loops: program.to_string(),
         futil,
         verilog,
-        manifest: Manifest::new(&program, options.banking),
+        manifest: Manifest::new(&program, banking),
         notes: program.notes.clone(),
     })
 }

@@ -82,6 +82,25 @@ impl FixedFormat {
         }
         Ok(())
     }
+
+    /// Checks raw values read from `file` against this (valid) format; the error names the first
+    /// value that does not fit and its flat index.
+    pub fn check_values(&self, values: &[i64], file: &str) -> Result<(), String> {
+        if self.check().is_err() {
+            // Reported where the format itself is validated.
+            return Ok(());
+        }
+        match values
+            .iter()
+            .enumerate()
+            .find(|(_, &v)| v < self.min_raw() || v > self.max_raw())
+        {
+            Some((i, v)) => Err(format!(
+                "value {v} at flat index {i} of {file} does not fit the format {self}"
+            )),
+            None => Ok(()),
+        }
+    }
 }
 
 impl std::fmt::Display for FixedFormat {

@@ -73,7 +73,7 @@ fn impossible_formats_are_reported_not_panicked_on() {
 fn huge_shapes_are_rejected_before_any_allocation() {
     let (_t, dir) =
         bundle_with(|m, _| tensor(m, "x")["shape"] = json!([1u64 << 40, 1u64 << 40, 4]));
-    assert!(compile_error(&dir, 1).contains("has more than 16777216 elements"));
+    assert!(compile_error(&dir, 1).contains("more than 4194304 elements in all"));
 }
 
 #[test]
@@ -150,5 +150,199 @@ fn an_input_reshaped_twice_into_other_layouts_is_rejected_not_miscompiled() {
     assert!(
         e.contains("would move elements between banks at banking factor 3"),
         "{e}"
+    );
+}
+
+fn load_error(dir: &Path) -> String {
+    match Bundle::load(dir) {
+        Ok(_) => panic!("expected {} to be rejected", dir.display()),
+        Err(e) => e.to_string(),
+    }
+}
+
+/// Runs `f` on another thread and fails the test if it takes longer than `seconds` (a read that
+/// blocks forever must fail the test, not hang it).
+fn within<T: Send + 'static>(seconds: u64, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(seconds))
+        .expect("the call blocked (a read of a special file?)")
+}
+
+fn mkfifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {}", path.display());
+}
+
+#[test]
+fn a_model_without_outputs_is_rejected() {
+    let (_t, dir) = bundle_with(|m, _| {
+        m["outputs"] = json!([]);
+        m["golden"]["outputs"] = json!({});
+    });
+    assert_eq!(
+        compile_error(&dir, 1),
+        format!(
+            "bundle {}: the model has no outputs: nothing to verify",
+            dir.join("model.json").display()
+        )
+    );
+}
+
+#[test]
+fn outputs_that_no_node_computes_are_rejected() {
+    for (name, role) in [("x", "an input"), ("fc1.weight", "a weight")] {
+        let (_t, dir) = bundle_with(|m, _| {
+            m["outputs"] = json!([name]);
+            m["golden"]["outputs"] =
+                json!({name: {"fixed": "golden/x.npy", "float": "golden/x.float.npy"}});
+        });
+        assert_eq!(
+            compile_error(&dir, 1),
+            format!("tensor '{name}': is a model output but no node computes it (it is {role})")
+        );
+    }
+}
+
+#[test]
+fn a_fifo_as_a_weight_or_model_json_is_rejected_without_blocking() {
+    let (_t, dir) = bundle_with(|_, dir| mkfifo(&dir.join("weights/fc1.weight.npy")));
+    let e = within(10, move || load_error(&dir));
+    assert!(
+        e.contains("fc1.weight.npy: not a regular file (a FIFO)"),
+        "{e}"
+    );
+
+    let (_t, dir) = bundle_with(|_, _| {});
+    mkfifo(&dir.join("model.json"));
+    let e = within(10, move || load_error(&dir));
+    assert!(
+        e.ends_with("model.json: not a regular file (a FIFO)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_symlink_to_dev_zero_is_rejected_without_reading_it() {
+    let (_t, dir) = bundle_with(|_, dir| {
+        let npy = dir.join("weights/fc1.weight.npy");
+        std::fs::remove_file(&npy).expect("remove");
+        std::os::unix::fs::symlink("/dev/zero", &npy).expect("symlink");
+    });
+    let e = within(10, move || load_error(&dir));
+    assert!(
+        e.contains("fc1.weight.npy: not a regular file (a character device)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_file_larger_than_its_declared_shape_needs_is_rejected() {
+    let (_t, dir) = bundle_with(|_, dir| {
+        // fc1.weight is [6, 8]: a valid header and 100000 elements of trailing data.
+        let npy = dir.join("weights/fc1.weight.npy");
+        let mut bytes = std::fs::read(&npy).expect("read");
+        bytes.extend(std::iter::repeat_n(0u8, 800_000));
+        std::fs::write(&npy, bytes).expect("write");
+    });
+    let e = load_error(&dir);
+    assert!(
+        e.contains("fc1.weight.npy: too large: 800") && e.contains("bytes, more than the"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_special_file_as_banking_config_is_rejected_without_blocking() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let fifo = tmp.path().join("config.json");
+    mkfifo(&fifo);
+    let e = within(10, move || {
+        mlcalyx_compiler::banking::BankingConfig::load(&fifo).expect_err("a FIFO")
+    });
+    assert!(
+        e.ends_with("config.json: not a regular file (a FIFO)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn banking_factors_beyond_every_dimension_are_capped_with_a_note() {
+    let (_t, dir) = bundle_with(|_, _| {});
+    let bundle = Bundle::load(&dir).expect("loads");
+    let at = |banking| {
+        compile(
+            &bundle,
+            &Options {
+                banking,
+                banking_config: None,
+            },
+        )
+        .expect("compiles")
+    };
+    // tiny_mlp's longest dimension has 8 elements.
+    let (capped, eight) = (at(1_000_000), at(8));
+    assert_eq!(
+        capped.notes,
+        ["banking factor 1000000: no dimension of model 'tiny_mlp' has more than 8 elements, so the largest useful factor is 8; compiled with 8"]
+    );
+    assert!(eight.notes.is_empty(), "{:?}", eight.notes);
+    assert_eq!(capped.verilog, eight.verilog);
+    assert_eq!(capped.manifest.banking, 8);
+}
+
+#[test]
+fn long_tensor_and_node_names_become_short_distinct_identifiers() {
+    let long = |n: usize, c: char| std::iter::repeat_n(c, n).collect::<String>();
+    let (a, b, c) = (
+        long(128, 'a'),
+        long(300, 'b'),
+        format!("{}.z", long(5000, 'c')),
+    );
+    let (a2, c2) = (a.clone(), c.clone());
+    let (_t, dir) = bundle_with(move |m, _| {
+        // Two names that agree on their first 5000 characters must still get distinct cells.
+        tensor(m, "linear")["name"] = json!(c2.clone());
+        m["nodes"][1]["outputs"] = json!([c2.clone()]);
+        m["nodes"][2]["inputs"][0] = json!(c2.clone());
+        m["nodes"][2]["name"] = json!(a2.clone());
+        tensor(m, "relu")["name"] = json!(format!("{}.y", &c2[..5000]));
+        m["nodes"][2]["outputs"] = json!([format!("{}.y", &c2[..5000])]);
+        m["nodes"][3]["inputs"][0] = json!(format!("{}.y", &c2[..5000]));
+        tensor(m, "fc2.weight")["name"] = json!(b.clone());
+        m["nodes"][3]["inputs"][1] = json!(b.clone());
+    });
+    let bundle = Bundle::load(&dir).expect("loads");
+    let art = compile(&bundle, &Options::default()).expect("compiles");
+    let names: Vec<&str> = art
+        .manifest
+        .memories
+        .iter()
+        .map(|m| m.name.as_str())
+        .collect();
+    for n in &names {
+        assert!(n.len() <= 64, "identifier {n} is {} characters", n.len());
+    }
+    let mut distinct = names.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
+    assert_eq!(distinct.len(), names.len(), "{names:?}");
+    // The manifest keeps the original names, and shortening is deterministic.
+    assert!(art
+        .manifest
+        .memories
+        .iter()
+        .any(|m| m.tensors == [c.clone()]));
+    let again = compile(&bundle, &Options::default()).expect("compiles");
+    assert_eq!(again.verilog, art.verilog);
+    assert!(
+        !art.futil.contains(&a),
+        "the long node name is shortened too"
     );
 }

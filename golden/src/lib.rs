@@ -47,7 +47,9 @@ pub struct Golden {
 }
 
 impl Golden {
-    /// Reads every golden file the bundle names, checking shapes against the declared tensors.
+    /// Reads every golden file the bundle names, checking shapes against the declared tensors,
+    /// fixed values against their format and float values for NaN and inf (a NaN would compare
+    /// as "no error").
     pub fn load(bundle: &Bundle) -> Result<Golden, GoldenError> {
         let model = &bundle.model;
         let fixed = |name: &str, file: &str| -> Result<FixedTensor, GoldenError> {
@@ -55,6 +57,9 @@ impl Golden {
                 .tensor(name)
                 .ok_or_else(|| err(name, "is not a declared tensor"))?;
             let values = read_int_tensor(&bundle.path(file), &t.shape).map_err(|m| err(name, m))?;
+            t.format
+                .check_values(&values, file)
+                .map_err(|m| err(name, m))?;
             Ok(FixedTensor {
                 name: name.to_string(),
                 shape: t.shape.clone(),
@@ -81,6 +86,15 @@ impl Golden {
             let fixed = fixed(name, &files.fixed)?;
             let float = read_float_tensor(&bundle.path(&files.float), &fixed.shape)
                 .map_err(|m| err(name, m))?;
+            if let Some((i, v)) = float.iter().enumerate().find(|(_, v)| !v.is_finite()) {
+                return Err(err(
+                    name,
+                    format!(
+                        "{v} at flat index {i} of {}: golden float values must be finite",
+                        files.float
+                    ),
+                ));
+            }
             outputs.push(ExpectedOutput { fixed, float });
         }
         Ok(Golden { inputs, outputs })
@@ -131,7 +145,8 @@ pub fn compare(expected: &ExpectedOutput, simulated: &[i64], tolerance: f64) -> 
     Comparison {
         tensor: fixed.name.clone(),
         elements: fixed.values.len(),
-        bit_exact: mismatches == 0,
+        // Comparing nothing proves nothing.
+        bit_exact: mismatches == 0 && !fixed.values.is_empty(),
         mismatches,
         first_mismatch,
         max_abs_err,
@@ -183,6 +198,19 @@ mod tests {
         assert!(c.bit_exact);
         assert!(!c.within_tolerance);
         assert_eq!(c.max_abs_err, 0.5);
+    }
+
+    #[test]
+    fn comparing_no_elements_is_not_bit_exact() {
+        let c = compare(&expected(vec![], vec![]), &[], 1.0);
+        assert!(!c.bit_exact);
+    }
+
+    #[test]
+    fn extra_simulated_elements_are_mismatches() {
+        let c = compare(&expected(vec![1], vec![0.0]), &[1, 2], 1.0);
+        assert!(!c.bit_exact);
+        assert_eq!(c.mismatches, 1);
     }
 
     #[test]

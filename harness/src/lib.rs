@@ -5,6 +5,7 @@
 //! -> cycle counts, per banking factor. The `mlcalyx` binary is its command line.
 
 pub mod fuzz;
+pub mod interrupt;
 pub mod merge;
 pub mod parallel;
 pub mod pipeline;

@@ -5,9 +5,13 @@ use clap::{Parser, Subcommand};
 use mlcalyx_compiler::banking::BankingConfig;
 use mlcalyx_compiler::{compile, Bundle, Options};
 use mlcalyx_harness::fuzz::{generate::Limits, FuzzOptions};
-use mlcalyx_harness::{fuzz, merge, parallel, python, report, run_bundle, RunResult, RunSettings};
+use mlcalyx_harness::{
+    fuzz, interrupt, merge, parallel, python, report, run_bundle, RunResult, RunSettings,
+};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::time::Duration;
 
 #[derive(Parser)]
 #[command(
@@ -49,6 +53,10 @@ enum Command {
         /// Build and simulate this many banking factors side by side.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
         jobs: u32,
+        /// Stop exporting a model file (its build() and torch.export) after this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = python::DEFAULT_EXPORT_TIMEOUT_S,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        export_timeout: u64,
     },
     /// Random differential testing: random models at random bankings, each simulated and
     /// compared bit for bit with the NumPy reference; failures are shrunk into reproducers.
@@ -66,14 +74,22 @@ enum Command {
         bundle: PathBuf,
         #[arg(short, long)]
         out: PathBuf,
-        #[arg(long, default_value_t = 1)]
-        banking: u32,
+        /// One banking factor.
+        #[arg(long, default_value = "1")]
+        banking: String,
         /// Per-tensor banking (dimensions, schemes, factors) as JSON; see docs/banking.md.
         #[arg(long, value_name = "FILE.json")]
         banking_config: Option<PathBuf>,
     },
     /// Export a PyTorch model file into a bundle folder.
-    Export { model: PathBuf, out: PathBuf },
+    Export {
+        model: PathBuf,
+        out: PathBuf,
+        /// Stop exporting (the model's build() and torch.export) after this many seconds.
+        #[arg(long, value_name = "SECONDS", default_value_t = python::DEFAULT_EXPORT_TIMEOUT_S,
+              value_parser = clap::value_parser!(u64).range(1..))]
+        export_timeout: u64,
+    },
 }
 
 #[derive(clap::Args)]
@@ -142,6 +158,10 @@ impl FuzzArgs {
 }
 
 fn main() -> ExitCode {
+    if let Err(e) = interrupt::install() {
+        eprintln!("mlcalyx: error: cannot install signal handlers: {e}");
+        return ExitCode::from(2);
+    }
     match real_main() {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),
@@ -152,25 +172,62 @@ fn main() -> ExitCode {
     }
 }
 
+/// The `--banking` list of `run` and `compile`: comma-separated positive whole numbers (digits
+/// only, no spaces), each given once.
 fn parse_banking(text: &str) -> Result<Vec<u32>> {
     let mut factors = Vec::new();
+    let mut seen = BTreeSet::new();
     for part in text.split(',') {
+        if part.is_empty() {
+            bail!("--banking '{text}': an empty factor (expected e.g. 1,2,4)");
+        }
         let f: u32 = part
-            .trim()
             .parse()
+            .ok()
+            .filter(|_| part.bytes().all(|b| b.is_ascii_digit()))
             .with_context(|| format!("--banking: '{part}' is not a positive whole number"))?;
         if f == 0 {
             bail!("--banking 0: a banking factor is at least 1");
+        }
+        if !seen.insert(f) {
+            bail!("--banking '{text}': factor {f} is given twice");
         }
         factors.push(f);
     }
     Ok(factors)
 }
 
+/// Checks that `out` (an output folder, `flag` in messages) can be a folder: the nearest path at
+/// or above it that exists must be a folder, so a file there is reported as the user's mistake.
+fn check_out_dir(out: &Path, flag: &str) -> Result<()> {
+    let mut existing = Some(out);
+    while let Some(p) = existing {
+        match std::fs::symlink_metadata(p) {
+            Ok(_) => break,
+            Err(_) => existing = p.parent().filter(|q| !q.as_os_str().is_empty()),
+        }
+    }
+    if let Some(p) = existing {
+        if !p.is_dir() {
+            bail!(
+                "{flag} {}: {} is a file, not a folder",
+                out.display(),
+                p.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 fn real_main() -> Result<bool> {
     match Cli::parse().command {
-        Command::Export { model, out } => {
-            python::export(&model, &out)?;
+        Command::Export {
+            model,
+            out,
+            export_timeout,
+        } => {
+            check_out_dir(&out, "OUT")?;
+            python::export(&model, &out, Duration::from_secs(export_timeout))?;
             println!("exported {} -> {}", model.display(), out.display());
             Ok(true)
         }
@@ -180,7 +237,13 @@ fn real_main() -> Result<bool> {
             banking,
             banking_config,
         } => {
-            parse_banking(&banking.to_string())?;
+            let banking = match parse_banking(&banking)?[..] {
+                [one] => one,
+                _ => bail!(
+                    "--banking '{banking}': compile takes one banking factor (run takes a list)"
+                ),
+            };
+            check_out_dir(&out, "-o")?;
             let banking_config = load_config(banking_config.as_deref())?;
             let bundle = Bundle::load(&bundle)?;
             let options = Options {
@@ -205,19 +268,25 @@ fn real_main() -> Result<bool> {
             tolerance,
             max_cycles,
             jobs,
+            export_timeout,
         } => {
             let factors = parse_banking(&banking)?;
+            if let Some(dir) = &out {
+                check_out_dir(dir, "--out")?;
+            }
             let banking_config = load_config(banking_config.as_deref())?;
             let verilator = mlcalyx_sim::Verilator::find()?;
             let scratch;
+            let _scratch_guard;
             let out = match out {
                 Some(dir) => dir,
                 None => {
                     scratch = tempfile::tempdir().context("creating a temporary folder")?;
+                    _scratch_guard = interrupt::register_dir(scratch.path());
                     scratch.path().to_path_buf()
                 }
             };
-            let bundle_dir = bundle_for(&model, &out)?;
+            let bundle_dir = bundle_for(&model, &out, Duration::from_secs(export_timeout))?;
             let bundle = Bundle::load(&bundle_dir)?;
             let settings = RunSettings {
                 banking_config,
@@ -294,13 +363,13 @@ fn load_config(path: Option<&Path>) -> Result<Option<BankingConfig>> {
 
 /// A bundle folder for `model`: itself if it is one, else the export of the model file into
 /// `out/bundle`.
-fn bundle_for(model: &Path, out: &Path) -> Result<PathBuf> {
+fn bundle_for(model: &Path, out: &Path, export_timeout: Duration) -> Result<PathBuf> {
     if model.is_dir() {
         return Ok(model.to_path_buf());
     }
     if model.extension().is_some_and(|e| e == "py") {
         let dir = out.join("bundle");
-        python::export(model, &dir)?;
+        python::export(model, &dir, export_timeout)?;
         return Ok(dir);
     }
     bail!(

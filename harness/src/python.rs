@@ -1,8 +1,15 @@
 //! Finding the project's Python environment and running `scripts/export.py`.
 
+use crate::interrupt;
 use anyhow::{bail, Context, Result};
+use std::io::Read;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The default `--export-timeout`, in seconds.
+pub const DEFAULT_EXPORT_TIMEOUT_S: u64 = 600;
 
 /// The repository root: `MLCALYX_HOME`, or where this crate was built from.
 pub fn project_root() -> PathBuf {
@@ -26,18 +33,73 @@ pub fn python() -> Result<PathBuf> {
     )
 }
 
-/// Exports a PyTorch model file into a bundle folder with `scripts/export.py`.
-pub fn export(model: &Path, out: &Path) -> Result<()> {
+/// Exports a PyTorch model file into a bundle folder with `scripts/export.py`, stopping it after
+/// `timeout`.
+///
+/// The child runs in its own process group (so it and anything it starts can be stopped
+/// together) and puts its temporary folders into a staging folder beside `out`, which is removed
+/// afterwards, also when `mlcalyx` is stopped by a signal (see [`interrupt`]).
+pub fn export(model: &Path, out: &Path, timeout: Duration) -> Result<()> {
+    mlcalyx_compiler::files::check_regular_file(model)
+        .map_err(|e| anyhow::anyhow!("model file {}: {e}", model.display()))?;
     let python = python()?;
     let script = project_root().join("scripts/export.py");
-    let output = Command::new(&python)
+    let parent = std::path::absolute(out)
+        .with_context(|| format!("resolving {}", out.display()))?
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("/"));
+    std::fs::create_dir_all(&parent).with_context(|| format!("creating {}", parent.display()))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".mlcalyx-export-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("creating a temporary folder in {}", parent.display()))?;
+    let _staging_guard = interrupt::register_dir(staging.path());
+    let mut child = Command::new(&python)
         .arg(&script)
         .arg(model)
         .arg(out)
-        .output()
+        .env("MLCALYX_EXPORT_STAGING", staging.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
         .with_context(|| format!("cannot run {}", python.display()))?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
+    let group = i32::try_from(child.id()).context("process id out of range")?;
+    let group_guard = interrupt::register_group(group);
+    let mut stderr = child.stderr.take().context("the child's stderr")?;
+    let reader = std::thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr.read_to_end(&mut text);
+        text
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().context("waiting for the export")? {
+            break Some(status);
+        }
+        if start.elapsed() >= timeout {
+            interrupt::terminate_group(group, Duration::from_secs(2));
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    // Blocks while a stopping signal is being handled, so a child killed by it is not reported
+    // as a failed export.
+    drop(group_guard);
+    // A grandchild that kept the pipe open is gone with its group; read what was written.
+    let stderr = reader.join().unwrap_or_default();
+    let Some(status) = status else {
+        bail!(
+            "exporting {} timed out after {} s (--export-timeout): build() or the export did not finish",
+            model.display(),
+            timeout.as_secs_f64()
+        );
+    };
+    if !status.success() {
+        let stderr = String::from_utf8_lossy(&stderr);
         bail!(
             "exporting {} failed:\n{}",
             model.display(),

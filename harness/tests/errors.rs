@@ -5,7 +5,9 @@
 mod common;
 
 use common::{describe, example_bundle, run_cli, stderr, stdout, BundleSpec, Q8_8};
+use mlcalyx_compiler::Bundle;
 use serde_json::Value;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -367,4 +369,269 @@ fn banking_factors_that_are_not_positive_whole_numbers() {
         );
         assert_no_output(&out_dir);
     }
+}
+
+/// Edits `model.json` of a bundle in place.
+fn edit_model(bundle: &Path, edit: impl FnOnce(&mut Value)) {
+    let path = bundle.join("model.json");
+    let mut model: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    edit(&mut model);
+    std::fs::write(&path, model.to_string()).unwrap();
+}
+
+#[test]
+fn a_model_without_outputs_verifies_nothing_and_is_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tiny_copy(tmp.path(), "no_outputs.bundle");
+    edit_model(&b, |m| {
+        m["outputs"] = serde_json::json!([]);
+        m["golden"]["outputs"] = serde_json::json!({});
+    });
+    let needles = ["the model has no outputs: nothing to verify"];
+    check_compile_rejects(&b, &needles);
+    check_run_rejects(&b, &needles, Found::BeforeTheReport);
+}
+
+#[test]
+fn an_output_that_is_an_input_is_not_compared_with_itself() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tiny_copy(tmp.path(), "input_out.bundle");
+    edit_model(&b, |m| {
+        m["outputs"] = serde_json::json!(["x"]);
+        m["golden"]["outputs"] =
+            serde_json::json!({"x": {"fixed": "golden/x.npy", "float": "golden/x.float.npy"}});
+    });
+    let needles = ["'x'", "no node computes it", "an input"];
+    check_compile_rejects(&b, &needles);
+    check_run_rejects(&b, &needles, Found::BeforeTheReport);
+}
+
+#[test]
+fn golden_floats_that_are_not_finite_are_rejected_with_their_place() {
+    for (value, word) in [(f32::NAN, "NaN"), (f32::INFINITY, "inf")] {
+        let tmp = tempfile::tempdir().unwrap();
+        let b = tiny_copy(tmp.path(), "nan.bundle");
+        common::write_f32_npy(
+            &b.join("golden/linear_1.float.npy"),
+            &[1, 3],
+            &[0.5, value, 0.25],
+        );
+        let needles = ["'linear_1'", "linear_1.float.npy", "flat index 1", word];
+        check_run_rejects(&b, &needles, Found::InARow);
+    }
+}
+
+#[test]
+fn golden_fixed_values_outside_their_format_are_rejected() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tiny_copy(tmp.path(), "wide.bundle");
+    let file = std::fs::File::create(b.join("golden/linear_1.npy")).unwrap();
+    ndarray_npy::WriteNpyExt::write_npy(&ndarray::arr2(&[[1i32, 2, 70000]]).into_dyn(), file)
+        .unwrap();
+    let needles = [
+        "'linear_1'",
+        "70000",
+        "flat index 2",
+        "linear_1.npy",
+        "s8.8",
+    ];
+    check_run_rejects(&b, &needles, Found::InARow);
+}
+
+fn mkfifo(path: &Path) {
+    let _ = std::fs::remove_file(path);
+    let ok = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "mkfifo {}", path.display());
+}
+
+#[test]
+fn special_files_in_a_bundle_fail_fast_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let b = tiny_copy(tmp.path(), "fifo_weight.bundle");
+    mkfifo(&b.join("weights/fc2.weight.npy"));
+    check_run_rejects(
+        &b,
+        &["fc2.weight.npy", "not a regular file (a FIFO)"],
+        Found::BeforeTheReport,
+    );
+
+    let b = tiny_copy(tmp.path(), "fifo_json.bundle");
+    mkfifo(&b.join("model.json"));
+    check_run_rejects(
+        &b,
+        &["model.json", "not a regular file (a FIFO)"],
+        Found::BeforeTheReport,
+    );
+
+    let b = tiny_copy(tmp.path(), "zero.bundle");
+    let npy = b.join("golden/x.npy");
+    std::fs::remove_file(&npy).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", &npy).unwrap();
+    check_run_rejects(
+        &b,
+        &["x.npy", "not a regular file (a character device)"],
+        Found::BeforeTheReport,
+    );
+
+    let model = tmp.path().join("model.py");
+    mkfifo(&model);
+    let o = run_cli(tmp.path(), ["run".as_ref(), model.as_os_str()]);
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert_mentions(
+        &stderr(&o),
+        &["model.py", "not a regular file (a FIFO)"],
+        &o,
+    );
+
+    let config = tmp.path().join("config.json");
+    mkfifo(&config);
+    let o = run_cli(
+        tmp.path(),
+        [
+            "run".as_ref(),
+            example_bundle("tiny_mlp").as_os_str(),
+            "--banking-config".as_ref(),
+            config.as_os_str(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert_mentions(&stderr(&o), &["config.json", "not a regular file"], &o);
+}
+
+#[test]
+fn banking_lists_are_parsed_alike_by_run_and_compile() {
+    let tmp = tempfile::tempdir().unwrap();
+    let bundle = example_bundle("tiny_mlp");
+    for (text, says) in [
+        (" 2", "' 2' is not a positive whole number"),
+        ("2 ", "'2 ' is not a positive whole number"),
+        ("+2", "'+2' is not a positive whole number"),
+        ("1,1", "factor 1 is given twice"),
+        ("", "an empty factor"),
+        ("1,,2", "an empty factor"),
+        ("0", "a banking factor is at least 1"),
+        ("two", "'two' is not a positive whole number"),
+    ] {
+        for command in ["run", "compile"] {
+            let out_dir = tmp.path().join("out");
+            let o = run_cli(
+                tmp.path(),
+                [
+                    command.as_ref(),
+                    bundle.as_os_str(),
+                    "--banking".as_ref(),
+                    text.as_ref(),
+                    "--out".as_ref(),
+                    out_dir.as_os_str(),
+                ],
+            );
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{command} {text:?}\n{}",
+                describe(&o)
+            );
+            assert_mentions(&stderr(&o), &["--banking", says], &o);
+            assert_no_output(&out_dir);
+        }
+    }
+    let o = run_cli(
+        tmp.path(),
+        [
+            "compile".as_ref(),
+            bundle.as_os_str(),
+            "--banking".as_ref(),
+            "1,2".as_ref(),
+            "--out".as_ref(),
+            tmp.path().join("c").as_os_str(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+    assert_mentions(&stderr(&o), &["compile takes one banking factor"], &o);
+}
+
+#[test]
+fn a_banking_factor_no_dimension_can_use_is_capped_with_a_note() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = run_cli(
+        tmp.path(),
+        [
+            "run".as_ref(),
+            example_bundle("tiny_mlp").as_os_str(),
+            "--banking".as_ref(),
+            "1000000".as_ref(),
+            "--json".as_ref(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let rows: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let row = &rows[0];
+    assert_eq!(row["banking"], 1_000_000, "{}", describe(&o));
+    assert_eq!(row["bit_exact"], true, "{}", describe(&o));
+    // The design of factor 8 (tiny_mlp's longest dimension), with its pinned cycle count.
+    assert_eq!(row["cycles"], 18, "{}", describe(&o));
+    assert_eq!(
+        row["notes"][0],
+        "banking factor 1000000: no dimension of model 'tiny_mlp' has more than 8 elements, so the largest useful factor is 8; compiled with 8",
+        "{}",
+        describe(&o)
+    );
+}
+
+#[test]
+fn out_pointing_at_a_file_is_a_user_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a_file");
+    std::fs::write(&file, "keep me").unwrap();
+    let bundle = example_bundle("tiny_mlp");
+    for out in [file.clone(), file.join("below")] {
+        let shown = out.display().to_string();
+        let model = common::root().join("examples/tiny_mlp.py");
+        for args in [
+            [
+                OsStr::new("run"),
+                bundle.as_os_str(),
+                OsStr::new("--out"),
+                out.as_os_str(),
+            ],
+            [
+                OsStr::new("compile"),
+                bundle.as_os_str(),
+                OsStr::new("-o"),
+                out.as_os_str(),
+            ],
+            [
+                OsStr::new("export"),
+                model.as_os_str(),
+                out.as_os_str(),
+                OsStr::new("--export-timeout=600"),
+            ],
+        ] {
+            let o = run_cli(tmp.path(), args);
+            assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
+            assert_mentions(
+                &stderr(&o),
+                &[&shown, "a_file", "is a file, not a folder"],
+                &o,
+            );
+            assert!(!stderr(&o).contains("internal error"), "{}", describe(&o));
+            assert_eq!(std::fs::read_to_string(&file).unwrap(), "keep me");
+        }
+    }
+}
+
+#[test]
+fn os_errors_print_their_text_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let file = tmp.path().join("a_file");
+    std::fs::write(&file, "").unwrap();
+    let bundle = Bundle::load(&example_bundle("tiny_mlp")).unwrap();
+    let artifacts = mlcalyx_compiler::compile(&bundle, &Default::default()).unwrap();
+    let e = anyhow::Error::from(artifacts.write_to(&file.join("out")).unwrap_err());
+    let text = format!("{e:#}");
+    assert_eq!(text.matches("os error").count(), 1, "{text}");
 }

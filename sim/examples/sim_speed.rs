@@ -16,7 +16,7 @@ fn main() -> Result<(), SimError> {
     let work = tempfile::tempdir().map_err(|e| SimError::Io {
         action: "creating",
         path: std::env::temp_dir(),
-        source: e,
+        error: e,
     })?;
     let sum8 = designs.join("sum8.sv");
 
@@ -48,7 +48,7 @@ fn main() -> Result<(), SimError> {
         .map_err(|e| SimError::Io {
             action: "reading",
             path: sum8.clone(),
-            source: e,
+            error: e,
         })?
         .replace(
             "acc <= 32'd0;\n        end",
@@ -58,7 +58,7 @@ fn main() -> Result<(), SimError> {
     std::fs::write(&edited, source).map_err(|e| SimError::Io {
         action: "writing",
         path: edited.clone(),
-        source: e,
+        error: e,
     })?;
     let t = Instant::now();
     drop(v.build(&edited, "main", &work.path().join("b"))?);

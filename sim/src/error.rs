@@ -42,15 +42,16 @@ pub enum SimError {
     },
 
     /// A file-system operation failed.
-    #[error("{action} {}: {source}", .path.display())]
+    // The OS error is part of the message and deliberately not also a `source()`: `{:#}` chains
+    // would print its text twice.
+    #[error("{action} {}: {error}", .path.display())]
     Io {
         /// What was being done, e.g. "reading".
         action: &'static str,
         /// The file or folder concerned.
         path: PathBuf,
         /// The underlying error.
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
 
     /// The top module name is not a plain SystemVerilog identifier.
@@ -77,13 +78,12 @@ pub enum SimError {
     },
 
     /// The built shared library could not be loaded, or lacks a `sim_*` symbol.
-    #[error("could not load the simulation library {}: {source}", .path.display())]
+    #[error("could not load the simulation library {}: {error}", .path.display())]
     Load {
         /// The shared library.
         path: PathBuf,
-        /// The loader's error.
-        #[source]
-        source: libloading::Error,
+        /// The loader's error (in the message, not also a `source()`).
+        error: libloading::Error,
     },
 
     /// `sim_new` failed (the C++ model constructor threw).
@@ -175,12 +175,12 @@ impl SimError {
     pub(crate) fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
-        source: std::io::Error,
+        error: std::io::Error,
     ) -> Self {
         SimError::Io {
             action,
             path: path.into(),
-            source,
+            error,
         }
     }
 }

@@ -66,9 +66,9 @@ impl std::fmt::Debug for Model {
 impl Model {
     /// Loads a library built by [`crate::Verilator::build`].
     pub(crate) fn load(path: PathBuf, build_output: String) -> Result<Model, SimError> {
-        let load_err = |source| SimError::Load {
+        let load_err = |error| SimError::Load {
             path: path.clone(),
-            source,
+            error,
         };
         // SAFETY: the library is one of ours: its initialisers are Verilator's and the shim's,
         // which have no side effects beyond their own (symbol-local) statics.

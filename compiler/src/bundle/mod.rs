@@ -6,6 +6,7 @@
 mod npy;
 
 use crate::error::{Error, Result};
+use crate::files::{check_regular_file, read_regular_file};
 use crate::numerics::FixedFormat;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -14,9 +15,12 @@ use std::path::{Path, PathBuf};
 pub use npy::{read_float_tensor, read_int_tensor};
 
 pub const SCHEMA: &str = "mlcalyx.bundle";
-/// The largest tensor a bundle may declare (elements), far above any on-chip memory.
-pub const MAX_ELEMENTS: usize = 1 << 24;
+/// The most elements a bundle's tensors may have in all, far above what on-chip memories hold.
+/// A bound on the whole bundle, not per tensor: the compiler's memory and time grow with the total.
+pub const MAX_ELEMENTS: usize = 1 << 22;
 pub const VERSION: u32 = 1;
+/// The largest `model.json` read: far above any real graph's description.
+pub const MAX_MODEL_JSON_BYTES: u64 = 64 << 20;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -136,11 +140,13 @@ impl Bundle {
     /// Shapes and graph structure are checked later, by `ir::graph` validation.
     pub fn load(dir: &Path) -> Result<Bundle> {
         let json_path = dir.join("model.json");
-        let text = std::fs::read_to_string(&json_path).map_err(|e| Error::Bundle {
-            path: json_path.clone(),
-            message: format!("cannot read: {e}"),
-        })?;
-        let model: Model = serde_json::from_str(&text).map_err(|e| Error::Bundle {
+        let bytes = read_regular_file(&json_path, MAX_MODEL_JSON_BYTES, "a model.json").map_err(
+            |message| Error::Bundle {
+                path: json_path.clone(),
+                message,
+            },
+        )?;
+        let model: Model = serde_json::from_slice(&bytes).map_err(|e| Error::Bundle {
             path: json_path.clone(),
             message: format!("malformed model.json: {e}"),
         })?;
@@ -163,6 +169,7 @@ impl Bundle {
             dir: dir.to_path_buf(),
             model,
         };
+        bundle.check_outputs()?;
         bundle.check_files()?;
         Ok(bundle)
     }
@@ -185,34 +192,55 @@ impl Bundle {
             .ok_or_else(|| Error::tensor(&tensor.name, "weight has no file"))?;
         let values = read_int_tensor(&self.path(file), &tensor.shape)
             .map_err(|message| Error::tensor(&tensor.name, message))?;
-        let f = tensor.format;
-        if f.check().is_ok() {
-            if let Some((i, v)) = values
-                .iter()
-                .enumerate()
-                .find(|(_, &v)| v < f.min_raw() || v > f.max_raw())
-            {
-                return Err(Error::tensor(
-                    &tensor.name,
-                    format!("value {v} at flat index {i} of {file} does not fit the format {f}"),
-                ));
-            }
-        }
+        tensor
+            .format
+            .check_values(&values, file)
+            .map_err(|message| Error::tensor(&tensor.name, message))?;
         Ok(values)
     }
 
+    /// A run must compare something, and only what the design computed: an input or a weight
+    /// named as an output would be compared with the values the host loaded, and always match.
+    fn check_outputs(&self) -> Result<()> {
+        let model = &self.model;
+        if model.outputs.is_empty() {
+            return Err(Error::Bundle {
+                path: self.dir.join("model.json"),
+                message: "the model has no outputs: nothing to verify".into(),
+            });
+        }
+        for name in &model.outputs {
+            if !model.nodes.iter().any(|n| n.outputs.contains(name)) {
+                let what = match self.tensor(name).map(|t| t.role) {
+                    Some(Role::Input) => " (it is an input)",
+                    Some(Role::Weight) => " (it is a weight)",
+                    _ => "",
+                };
+                return Err(Error::tensor(
+                    name,
+                    format!("is a model output but no node computes it{what}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn check_files(&self) -> Result<()> {
+        let mut total = 0usize;
         for t in &self.model.tensors {
             // Checked before any file is read, so a huge shape never reaches an allocation.
             let elements = t.shape.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
-            if elements.is_none_or(|n| n > MAX_ELEMENTS) {
-                return Err(Error::tensor(
-                    &t.name,
-                    format!(
-                        "shape {:?} has more than {MAX_ELEMENTS} elements, more than an on-chip memory holds",
-                        t.shape
-                    ),
-                ));
+            match elements.and_then(|n| total.checked_add(n)) {
+                Some(n) if n <= MAX_ELEMENTS => total = n,
+                _ => {
+                    return Err(Error::tensor(
+                        &t.name,
+                        format!(
+                            "shape {:?} brings the bundle to more than {MAX_ELEMENTS} elements in all, more than on-chip memories hold",
+                            t.shape
+                        ),
+                    ))
+                }
             }
             match (t.role, &t.file) {
                 (Role::Weight, None) => {
@@ -234,10 +262,10 @@ impl Bundle {
             .chain(&self.model.golden.outputs);
         for (name, files) in golden {
             for f in [&files.fixed, &files.float] {
-                if !self.path(f).is_file() {
+                if let Err(e) = check_regular_file(&self.path(f)) {
                     return Err(Error::tensor(
                         name,
-                        format!("golden file {} is missing", self.path(f).display()),
+                        format!("golden file {}: {e}", self.path(f).display()),
                     ));
                 }
             }

@@ -25,6 +25,10 @@ use crate::error::{Error, Result};
 use crate::ir::graph::TensorId;
 use crate::ir::loops::{Access, Affine, Kernel, MapOp, Stmt};
 
+/// The largest tensor a re-banking copy may move: the copy is unrolled element by element (about
+/// 1 kB of IR each), so this bounds the compiler's memory and time.
+pub const MAX_REBANK_ELEMENTS: usize = 1 << 16;
+
 impl Lowering {
     /// Makes every loop dimension's uses agree on a split, copying an input of the op into a
     /// re-banked twin where two uses disagree. Returns the op's inputs after re-banking.
@@ -84,6 +88,13 @@ impl Lowering {
             .find(|b| b.dim == like_d)
             .expect("a conflict involves two banked uses");
         let from = self.layouts[t].clone();
+        let elements: usize = from.shape.iter().product();
+        if elements > MAX_REBANK_ELEMENTS {
+            return Err(Error::Unsupported(format!(
+                "node '{}': '{}' ({elements} elements) would need a re-banking copy, which is fully unrolled, and copies are limited to {MAX_REBANK_ELEMENTS} elements; bank it like the tensor it meets instead",
+                self.op, self.tensors[t].name
+            )));
+        }
         let mut dims: Vec<DimBanking> = from.dims.iter().filter(|b| b.dim != d).copied().collect();
         dims.push(DimBanking { dim: d, ..like });
         let layout =

@@ -327,7 +327,13 @@ pub(super) fn par(mut stmts: Vec<Stmt>) -> Stmt {
     }
 }
 
-/// A Calyx/Verilog-safe identifier for a tensor or node name.
+/// Identifiers longer than this are shortened: Verilator hashes long names (so a host could not
+/// find a memory by its name), and Calyx derives longer port names from cell names.
+const MAX_IDENTIFIER: usize = 48;
+
+/// A Calyx/Verilog-safe identifier for a tensor or node name: other characters become `_`, and a
+/// long name keeps a readable prefix plus a hash of the whole name (deterministic; the manifest
+/// keeps the original name).
 pub(crate) fn identifier(name: &str) -> String {
     let mut s: String = name
         .chars()
@@ -383,7 +389,18 @@ pub(crate) fn identifier(name: &str) -> String {
     {
         s = format!("t_{s}");
     }
+    if s.len() > MAX_IDENTIFIER {
+        // The prefix is ASCII, so any byte index is a character boundary.
+        s = format!("{}_h{:012x}", &s[..MAX_IDENTIFIER - 15], fnv1a(name) >> 16);
+    }
     s
+}
+
+/// 64-bit FNV-1a: a stable hash (unlike `std`'s, which may change between Rust releases).
+fn fnv1a(text: &str) -> u64 {
+    text.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
 }
 
 fn unique(name: String, used: &[String]) -> String {

@@ -197,6 +197,16 @@ impl BundleSpec {
             .unwrap_or_else(|| panic!("test bug: no tensor '{name}'"))
     }
 
+    /// The file name stem of a tensor's `.npy` files: its name, or `t<index>` for a name too long
+    /// for a file system.
+    fn stem(&self, name: &str) -> String {
+        if name.len() <= 100 {
+            return name.to_string();
+        }
+        let i = self.tensors.iter().position(|t| t.name == name).unwrap();
+        format!("t{i}")
+    }
+
     fn names(&self, role: &str) -> Vec<String> {
         self.tensors
             .iter()
@@ -215,7 +225,7 @@ impl BundleSpec {
                     "name": t.name, "role": t.role, "shape": t.shape, "format": t.format.json(),
                 });
                 if t.role == "weight" {
-                    v["file"] = json!(format!("weights/{}.npy", t.name));
+                    v["file"] = json!(format!("weights/{}.npy", self.stem(&t.name)));
                 }
                 v
             })
@@ -224,9 +234,10 @@ impl BundleSpec {
             self.names(role)
                 .into_iter()
                 .map(|n| {
+                    let stem = self.stem(&n);
                     let files = json!({
-                        "fixed": format!("golden/{n}.npy"),
-                        "float": format!("golden/{n}.float.npy"),
+                        "fixed": format!("golden/{stem}.npy"),
+                        "float": format!("golden/{stem}.float.npy"),
                     });
                     (n, files)
                 })
@@ -257,8 +268,9 @@ impl BundleSpec {
             } else {
                 "golden"
             };
+            let stem = self.stem(&t.name);
             write_int_npy(
-                &dir.join(folder).join(format!("{}.npy", t.name)),
+                &dir.join(folder).join(format!("{stem}.npy")),
                 &t.shape,
                 t.format,
                 values,
@@ -266,7 +278,7 @@ impl BundleSpec {
             if t.role != "weight" {
                 let reals: Vec<f32> = values.iter().map(|&v| t.format.real(v) as f32).collect();
                 write_f32_npy(
-                    &dir.join("golden").join(format!("{}.float.npy", t.name)),
+                    &dir.join("golden").join(format!("{stem}.float.npy")),
                     &t.shape,
                     &reals,
                 );
