@@ -637,8 +637,25 @@ def _umask() -> int:
     return mask
 
 
-def export_model(model_path: str, out_dir: str, fmt: Format = DEFAULT_FORMAT) -> Summary:
-    """Export ``model_path`` to the bundle directory ``out_dir`` (see module doc)."""
+def model_format(module) -> Format:
+    """The format a model file asks for with ``MLCALYX_FORMAT = {"width": W, "frac": F}``
+    (generated reproducers carry their format this way), else the default."""
+    spec = getattr(module, "MLCALYX_FORMAT", None)
+    if spec is None:
+        return DEFAULT_FORMAT
+    if not isinstance(spec, dict) or set(spec) - {"width", "frac"}:
+        raise ExportError(f"MLCALYX_FORMAT must be a dict with keys 'width' and 'frac', "
+                          f"got {spec!r}")
+    try:
+        return Format(signed=True, width=spec.get("width", DEFAULT_FORMAT.width),
+                      frac=spec.get("frac", DEFAULT_FORMAT.frac))
+    except numerics.NumericsError as e:
+        raise ExportError(f"MLCALYX_FORMAT: {e}") from e
+
+
+def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) -> Summary:
+    """Export ``model_path`` to the bundle directory ``out_dir`` (see module doc). ``fmt``
+    overrides the model file's ``MLCALYX_FORMAT`` (default: Q8.8)."""
     model_path = os.path.abspath(model_path)
     basename = os.path.basename(model_path)
     stem = os.path.splitext(basename)[0]
@@ -650,6 +667,8 @@ def export_model(model_path: str, out_dir: str, fmt: Format = DEFAULT_FORMAT) ->
     try:
         with _model_import_context(model_path, module_name):
             module = load_model_module(model_path, module_name)
+            if fmt is None:
+                fmt = model_format(module)
             model, example_inputs = call_build(module, basename)
             model.eval()
             root_type = type(model).__name__
@@ -782,14 +801,20 @@ def main(argv=None) -> int:
         description="Export a PyTorch model file (defining build()) to an mlcalyx model bundle.")
     p.add_argument("model", help="Python file defining build() -> (model, example_inputs)")
     p.add_argument("out_dir", help="bundle directory to write (replaced only on success)")
-    p.add_argument("--width", type=int, default=DEFAULT_FORMAT.width,
-                   help="total bits of every tensor's fixed-point format (default 16)")
-    p.add_argument("--frac", type=int, default=DEFAULT_FORMAT.frac,
-                   help="fractional bits of every tensor's format (default 8)")
+    p.add_argument("--width", type=int,
+                   help="total bits of every tensor's fixed-point format (default: the model "
+                        "file's MLCALYX_FORMAT, else 16)")
+    p.add_argument("--frac", type=int,
+                   help="fractional bits of every tensor's format (default: the model file's "
+                        "MLCALYX_FORMAT, else 8)")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     args = p.parse_args(argv)
     try:
-        fmt = Format(signed=True, width=args.width, frac=args.frac)
+        fmt = None
+        if args.width is not None or args.frac is not None:
+            fmt = Format(signed=True,
+                         width=DEFAULT_FORMAT.width if args.width is None else args.width,
+                         frac=DEFAULT_FORMAT.frac if args.frac is None else args.frac)
     except numerics.NumericsError as e:
         print(f"export: {e}", file=sys.stderr)
         return 1

@@ -7,7 +7,7 @@
 use approx::abs_diff_eq;
 use mlcalyx_compiler::bundle::{read_float_tensor, read_int_tensor, Bundle};
 use mlcalyx_compiler::numerics::FixedFormat;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GoldenError {
@@ -102,7 +102,7 @@ impl Golden {
 }
 
 /// How one simulated output compares with its golden values.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Comparison {
     pub tensor: String,
     pub elements: usize,

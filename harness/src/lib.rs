@@ -4,9 +4,12 @@
 //! compiler -> Verilator (`mlcalyx-sim`) -> comparison with the golden tensors (`mlcalyx-golden`)
 //! -> cycle counts, per banking factor. The `mlcalyx` binary is its command line.
 
+pub mod fuzz;
 pub mod interrupt;
-pub mod io;
 pub mod fpga;
+pub mod io;
+pub mod merge;
+pub mod parallel;
 pub mod pipeline;
 pub mod plot;
 pub mod python;

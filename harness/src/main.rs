@@ -5,7 +5,10 @@ use clap::{Parser, Subcommand};
 use mlcalyx_compiler::banking::BankingConfig;
 use mlcalyx_compiler::{compile, Bundle, Options};
 use mlcalyx_harness::fpga::{Device, FpgaSettings, Tools};
-use mlcalyx_harness::{interrupt, python, report, run_bundle, RunSettings};
+use mlcalyx_harness::fuzz::{generate::Limits, FuzzOptions};
+use mlcalyx_harness::{
+    fuzz, interrupt, merge, parallel, python, report, run_bundle, RunResult, RunSettings,
+};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -48,6 +51,9 @@ enum Command {
         /// Stop a simulation that runs longer than this.
         #[arg(long, default_value_t = RunSettings::default().max_cycles)]
         max_cycles: u64,
+        /// Build and simulate this many banking factors side by side.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+        jobs: u32,
         /// Stop exporting a model file (its build() and torch.export) after this many seconds.
         #[arg(long, value_name = "SECONDS", default_value_t = python::DEFAULT_EXPORT_TIMEOUT_S,
               value_parser = clap::value_parser!(u64).range(1..))]
@@ -71,6 +77,17 @@ enum Command {
         #[arg(long, value_name = "FILE.svg", requires = "fpga")]
         plot: Option<PathBuf>,
     },
+    /// Random differential testing: random models at random bankings, each simulated and
+    /// compared bit for bit with the NumPy reference; failures are shrunk into reproducers.
+    Fuzz(FuzzArgs),
+    /// Merge the JSON rows of several `run --json` outputs (e.g. the tasks of a cluster sweep).
+    Merge {
+        #[arg(required = true, value_name = "ROWS.json")]
+        files: Vec<PathBuf>,
+        /// Print the merged rows as one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
     /// Compile a bundle into OUT: model.sv (the deployable core), manifest.json, model.futil,
     /// roms.sv, loops.txt.
     Compile {
@@ -93,6 +110,71 @@ enum Command {
               value_parser = clap::value_parser!(u64).range(1..))]
         export_timeout: u64,
     },
+}
+
+#[derive(clap::Args)]
+struct FuzzArgs {
+    /// How many random models.
+    #[arg(long, default_value_t = 100)]
+    models: usize,
+    /// The seed: the same seed gives the same models and bankings.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Models exported, built and simulated side by side.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    jobs: u32,
+    /// Runs per model: the first at a random --banking factor, the others with a random
+    /// --banking-config.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..))]
+    configs: u32,
+    /// Widest layer.
+    #[arg(long, default_value_t = Limits::default().max_width as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_width: u32,
+    /// Most layers.
+    #[arg(long, default_value_t = Limits::default().max_depth as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_depth: u32,
+    /// Largest banking factor.
+    #[arg(long, default_value_t = Limits::default().max_factor as u32, value_parser = clap::value_parser!(u32).range(1..))]
+    max_factor: u32,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    json: bool,
+    /// Reproducer folders of failures go here (created only when something fails).
+    #[arg(long, default_value = "mlcalyx-fuzz")]
+    out: PathBuf,
+    /// Run every model even after a failure (otherwise models not yet started are skipped).
+    #[arg(long)]
+    keep_going: bool,
+    /// Candidates a shrink may try.
+    #[arg(long, default_value_t = 200)]
+    shrink_tries: usize,
+    /// How many failures are shrunk (the others get unshrunk reproducers).
+    #[arg(long, default_value_t = 3)]
+    shrink_failures: usize,
+    /// Stop a simulation that runs longer than this.
+    #[arg(long, default_value_t = 50_000_000)]
+    max_cycles: u64,
+}
+
+impl FuzzArgs {
+    fn options(&self) -> FuzzOptions {
+        FuzzOptions {
+            models: self.models,
+            seed: self.seed,
+            jobs: self.jobs as usize,
+            configs: self.configs as usize,
+            limits: Limits {
+                max_width: self.max_width as usize,
+                max_depth: self.max_depth as usize,
+                max_factor: self.max_factor as usize,
+            },
+            out: self.out.clone(),
+            keep_going: self.keep_going,
+            shrink_tries: self.shrink_tries,
+            shrink_failures: self.shrink_failures,
+            max_cycles: self.max_cycles,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -205,6 +287,7 @@ fn real_main() -> Result<bool> {
             out,
             tolerance,
             max_cycles,
+            jobs,
             export_timeout,
             fpga,
             fpga_freq,
@@ -238,38 +321,49 @@ fn real_main() -> Result<bool> {
                 fpga,
                 post_synth,
             };
-            let mut results = Vec::new();
-            for f in factors {
-                let dir = out.join(format!("banking-{f}"));
-                results.push(run_bundle(&bundle, f, &dir, &verilator, &settings));
-                // A failed compile leaves nothing behind in its folder; a later failure keeps the
-                // artifacts for inspection.
-                if !dir.join(mlcalyx_compiler::Artifacts::MANIFEST).exists() {
-                    let _ = std::fs::remove_dir_all(&dir);
-                }
-            }
-            if json {
-                println!("{}", report::json(&results));
-            } else {
-                print!("{}", report::table(&results));
-            }
+            let rows = parallel::map(
+                factors.clone(),
+                jobs as usize,
+                "run",
+                || (),
+                |(), f| {
+                    let dir = out.join(format!("banking-{f}"));
+                    let result = run_bundle(&bundle, f, &dir, &verilator, &settings);
+                    // A failed compile leaves nothing behind in its folder; a later failure keeps the
+                    // artifacts for inspection.
+                    if !dir.join(mlcalyx_compiler::Artifacts::MANIFEST).exists() {
+                        let _ = std::fs::remove_dir_all(&dir);
+                    }
+                    result
+                },
+            );
+            let results: Vec<RunResult> = rows
+                .into_iter()
+                .zip(factors)
+                .map(|(row, f)| {
+                    row.unwrap_or_else(|panic| {
+                        let e = anyhow::anyhow!("internal error: mlcalyx panicked: {panic}");
+                        RunResult::failed(&bundle.model.model.name, f, &e)
+                    })
+                })
+                .collect();
             if let Some(svg) = plot {
                 mlcalyx_harness::plot::plot(&results, &svg)?;
                 eprintln!("mlcalyx: plot written to {}", svg.display());
             }
-            let errors: Vec<String> = results
-                .iter()
-                .filter_map(|r| {
-                    r.error
-                        .as_ref()
-                        .map(|e| format!("banking {}: {e}", r.banking))
-                })
-                .collect();
-            if !errors.is_empty() {
-                bail!("{}", errors.join("\n"));
-            }
-            Ok(results.iter().all(|r| r.ok()))
+            print_rows(&results, json)
         }
+        Command::Fuzz(args) => {
+            let verilator = mlcalyx_sim::Verilator::find()?;
+            let report = fuzz::fuzz(&args.options(), &verilator)?;
+            if args.json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.text());
+            }
+            Ok(report.passed())
+        }
+        Command::Merge { files, json } => print_rows(&merge::read_rows(&files)?, json),
     }
 }
 
@@ -290,6 +384,27 @@ fn fpga_settings(
         freq_mhz,
         tools: Tools::find(Duration::from_secs(timeout_s))?,
     }))
+}
+
+/// Prints run rows as a table or JSON; errors in any row make the exit status 2, a mismatch 1.
+fn print_rows(results: &[RunResult], json: bool) -> Result<bool> {
+    if json {
+        println!("{}", report::json(results));
+    } else {
+        print!("{}", report::table(results));
+    }
+    let errors: Vec<String> = results
+        .iter()
+        .filter_map(|r| {
+            r.error
+                .as_ref()
+                .map(|e| format!("banking {}: {e}", r.banking))
+        })
+        .collect();
+    if !errors.is_empty() {
+        bail!("{}", errors.join("\n"));
+    }
+    Ok(results.iter().all(|r| r.ok()))
 }
 
 fn load_config(path: Option<&Path>) -> Result<Option<BankingConfig>> {

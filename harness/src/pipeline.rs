@@ -9,7 +9,7 @@ use mlcalyx_compiler::bundle::Role;
 use mlcalyx_compiler::{compile, Artifacts, Bundle, Manifest, Options};
 use mlcalyx_golden::{compare, Comparison, Golden};
 use mlcalyx_sim::Verilator;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::time::Instant;
 
@@ -42,7 +42,7 @@ impl Default for RunSettings {
 }
 
 /// The outcome of one (model, banking factor) run: one row of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RunResult {
     pub model: String,
     pub banking: u32,
@@ -71,7 +71,7 @@ pub struct RunResult {
 }
 
 impl RunResult {
-    fn failed(model: &str, banking: u32, error: &anyhow::Error) -> RunResult {
+    pub fn failed(model: &str, banking: u32, error: &anyhow::Error) -> RunResult {
         RunResult {
             model: model.to_string(),
             banking,
@@ -115,7 +115,8 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
 }
 
-fn run(
+/// [`run_bundle`] with the error kept as an error (the fuzzer tells rejections from bugs by it).
+pub fn run(
     bundle: &Bundle,
     banking: u32,
     work_dir: &Path,

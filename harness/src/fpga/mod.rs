@@ -17,7 +17,7 @@ pub use device::Device;
 pub use tools::Tools;
 
 use anyhow::Result;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use synth::{Stats, Synthesis};
 
@@ -31,7 +31,7 @@ pub struct FpgaSettings {
 }
 
 /// Resources, speed and fit of one design on one device: the FPGA columns of a report row.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FpgaRow {
     pub fpga_device: String,
     /// `LUT4` cells after synthesis (each `CCU2C` carry cell, counted in `carry`, holds 2 more).
