@@ -7,7 +7,14 @@ module mlc_const_mult #(
     output logic [WIDTH-1:0] out
 );
   localparam logic [WIDTH-1:0] Factor = C;
-  assign out = in * Factor;
+  // One shift and add per set bit of C: an address stride is a few adders, never a DSP
+  // multiplier (synthesis maps `in * Factor` to a MULT18X18D).
+  always_comb begin
+    out = '0;
+    for (int i = 0; i < WIDTH; i++) begin
+      if (Factor[i]) out = out + (in << i);
+    end
+  end
 endmodule
 
 module mlc_requant #(

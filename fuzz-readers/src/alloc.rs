@@ -94,6 +94,7 @@ mod tests {
 
     #[test]
     fn an_allocation_is_counted_until_freed() {
+        let _serial = crate::serial_test();
         let base = begin(usize::MAX);
         let v = vec![1u8; 10 << 20];
         assert!(live() >= base + (10 << 20));

@@ -302,6 +302,7 @@ mod tests {
 
     #[test]
     fn a_panic_becomes_its_location_and_message() {
+        let _serial = crate::serial_test();
         let e = catch(|| panic!("boom {}", 1)).unwrap_err();
         assert!(
             e.starts_with("panicked at fuzz-readers/src/driver.rs:"),
@@ -313,6 +314,7 @@ mod tests {
 
     #[test]
     fn inputs_are_a_function_of_seed_and_index() {
+        let _serial = crate::serial_test();
         assert_eq!(input_bytes(1, 5, 64), input_bytes(1, 5, 64));
         assert_ne!(input_bytes(1, 5, 64), input_bytes(2, 5, 64));
         assert_ne!(input_bytes(1, 5, 64), input_bytes(1, 6, 64));

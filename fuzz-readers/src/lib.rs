@@ -31,3 +31,11 @@ pub use targets::{fuzz_one, Target};
 
 #[global_allocator]
 static ALLOCATOR: alloc::Counting = alloc::Counting;
+
+/// The unit tests of this crate run one at a time: the allocator's counters are process-wide, so
+/// another test allocating (a panic message, a backtrace) would move the measured peak.
+#[cfg(test)]
+fn serial_test() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}

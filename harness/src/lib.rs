@@ -4,9 +4,9 @@
 //! compiler -> Verilator (`mlcalyx-sim`) -> comparison with the golden tensors (`mlcalyx-golden`)
 //! -> cycle counts, per banking factor. The `mlcalyx` binary is its command line.
 
+pub mod fpga;
 pub mod fuzz;
 pub mod interrupt;
-pub mod fpga;
 pub mod io;
 pub mod merge;
 pub mod parallel;
