@@ -89,8 +89,9 @@ fn an_output_element_the_design_never_writes_is_a_mismatch() {
     let tmp = tempfile::tempdir().unwrap();
     let bundle = Bundle::load(&spec.write(&tmp.path().join("b"))).unwrap();
     let mut artifacts = compile(&bundle, &Options::default()).unwrap();
-    // A broken design: every write of y goes to word 0, so words 1..3 are never written.
-    let port = ".addr0(y_addr0)";
+    // A broken design: every write of y (its I/O buffer, core side) goes to word 0, so words
+    // 1..3 are never written.
+    let port = ".addr0(buf_y_addr0)";
     assert_eq!(artifacts.verilog.matches(port).count(), 1, "test bug");
     artifacts.verilog = artifacts.verilog.replace(port, ".addr0('0)");
     let verilator = Verilator::find().expect("Verilator 5 is needed: run scripts/setup.sh");
