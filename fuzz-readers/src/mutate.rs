@@ -467,16 +467,7 @@ fn rewrite_files(m: &Value, files: &mut [(String, Vec<u8>)], name: &str) {
     if elements > 1 << 16 {
         return;
     }
-    let shape = match &dims[..] {
-        [d] => format!("({d},)"),
-        _ => format!(
-            "({})",
-            dims.iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    };
+    let shape = py_tuple(&dims);
     let zeros = |descr: &str, size: u64| {
         let dict = format!("{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}");
         npy_file(&dict, &vec![0; (elements * size) as usize], 1, false)
@@ -703,14 +694,7 @@ fn npy_dict(u: &mut Unstructured, dims: &[u64]) -> Result<String> {
                 "(-1,)", "(1e3,)", "(3,4", "()", "(,)", "[3]", "(2, 'a')", "None",
             ])?
             .to_string(),
-        _ if dims.len() == 1 => format!("({},)", dims[0]),
-        _ => format!(
-            "({})",
-            dims.iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        _ => py_tuple(dims),
     };
     Ok(match u.int_in_range(0..=15)? {
         0 => format!("{{'descr': '{descr}', 'shape': {shape}, }}"),
@@ -876,4 +860,18 @@ fn generated_config(u: &mut Unstructured, model: &Value) -> Result<Value> {
         out.insert(name, Value::Array(entries));
     }
     Ok(json!({ "tensors": out }))
+}
+
+/// `dims` as the Python tuple an `.npy` header writes: `(3,)`, `(2, 3)`.
+fn py_tuple(dims: &[u64]) -> String {
+    match dims {
+        [d] => format!("({d},)"),
+        _ => format!(
+            "({})",
+            dims.iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
 }
