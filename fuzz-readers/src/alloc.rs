@@ -87,19 +87,3 @@ pub fn end(base: usize) -> usize {
     LIMIT.store(usize::MAX, Relaxed);
     PEAK.load(Relaxed).saturating_sub(base)
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_allocation_is_counted_until_freed() {
-        let _serial = crate::serial_test();
-        let base = begin(usize::MAX);
-        let v = vec![1u8; 10 << 20];
-        assert!(live() >= base + (10 << 20));
-        drop(v);
-        let peak = end(base);
-        assert!((10 << 20..11 << 20).contains(&peak), "{peak}");
-    }
-}
