@@ -92,3 +92,40 @@ pub fn table(ranges: &[LayerRange]) -> String {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_table_has_one_line_per_tensor_and_nothing_without_ranges() {
+        assert_eq!(table(&[]), "");
+        let r = LayerRange {
+            tensor: "conv2d".into(),
+            op: "conv".into(),
+            module: "features.0".into(),
+            format: "s3.13".into(),
+            min: -1.5,
+            max: 2.25,
+            count: 400,
+            saturated: 3,
+        };
+        let text = table(&[r]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 4, "{text}");
+        assert_eq!(
+            lines[3].split_whitespace().collect::<Vec<_>>(),
+            [
+                "conv2d",
+                "conv",
+                "features.0",
+                "s3.13",
+                "-1.500000",
+                "2.250000",
+                "3",
+                "of",
+                "400"
+            ]
+        );
+    }
+}
