@@ -18,7 +18,7 @@ sys.path.insert(0, HERE)
 import numerics  # noqa: E402
 from formats import FormatError, fit_format, load_formats_file, parse_precision  # noqa: E402
 from numerics import Format  # noqa: E402
-from test_ops import export_source, seq_model  # noqa: E402
+from test_ops import TempDirTests, export_source, seq_model  # noqa: E402
 
 TESTDATA = os.path.join(HERE, "testdata")
 
@@ -60,15 +60,7 @@ class FitTests(unittest.TestCase):
             shutil.rmtree(tmp)
 
 
-class CalibrateTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="mlcalyx-formats-")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
+class CalibrateTests(TempDirTests):
     def export(self, model_file: str, calibrate: bool = False) -> str:
         import export
         out = os.path.join(self.tmp, f"{os.path.basename(model_file)}-{calibrate}.bundle")

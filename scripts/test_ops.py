@@ -317,7 +317,9 @@ FLOAT_CASES = {
 }
 
 
-class FloatTests(unittest.TestCase):
+class TempDirTests(unittest.TestCase):
+    """Tests that export into one temporary folder (cls.tmp)."""
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mlcalyx-ops-")
@@ -326,6 +328,8 @@ class FloatTests(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
+
+class FloatTests(TempDirTests):
     def test_each_op_tracks_float(self):
         for name, (layers, shape, want_ops, max_lsb) in FLOAT_CASES.items():
             with self.subTest(case=name):

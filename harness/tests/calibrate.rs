@@ -6,6 +6,17 @@ mod common;
 
 use common::{describe, root, run_cli, stderr};
 use serde_json::Value;
+use std::ffi::OsStr;
+use std::path::Path;
+use std::process::Output;
+
+/// `mlcalyx export examples/tiny_mlp.py BUNDLE FLAGS...` in `cwd`.
+fn export_tiny(cwd: &Path, bundle: &Path, flags: &[&str]) -> Output {
+    let model = root().join("examples/tiny_mlp.py");
+    let mut args: Vec<&OsStr> = vec!["export".as_ref(), model.as_os_str(), bundle.as_os_str()];
+    args.extend(flags.iter().map(OsStr::new));
+    run_cli(cwd, args)
+}
 
 #[test]
 fn a_calibrated_export_runs_bit_exact_and_reports_its_ranges() {
@@ -13,23 +24,20 @@ fn a_calibrated_export_runs_bit_exact_and_reports_its_ranges() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let model = root().join("examples/tiny_mlp.py");
     let bundle = tmp.path().join("tiny.bundle");
-    let formats = tmp.path().join("formats.json");
-    std::fs::write(&formats, r#"{"fc2.weight": {"width": 12, "frac": 9}}"#).unwrap();
-    let o = run_cli(
-        tmp.path(),
-        [
-            "export".as_ref(),
-            model.as_os_str(),
-            bundle.as_os_str(),
-            "--precision".as_ref(),
-            "14,7".as_ref(),
-            "--calibrate".as_ref(),
-            "--formats".as_ref(),
-            formats.as_os_str(),
-        ],
-    );
+    std::fs::write(
+        tmp.path().join("formats.json"),
+        r#"{"fc2.weight": {"width": 12, "frac": 9}}"#,
+    )
+    .unwrap();
+    let flags = [
+        "--precision",
+        "14,7",
+        "--calibrate",
+        "--formats",
+        "formats.json",
+    ];
+    let o = export_tiny(tmp.path(), &bundle, &flags);
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     let doc: Value =
         serde_json::from_slice(&std::fs::read(bundle.join("model.json")).unwrap()).unwrap();
@@ -90,18 +98,8 @@ fn a_bad_precision_is_reported_by_the_exporter() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
-    let model = root().join("examples/tiny_mlp.py");
     let bundle = tmp.path().join("b");
-    let o = run_cli(
-        tmp.path(),
-        [
-            "export".as_ref(),
-            model.as_os_str(),
-            bundle.as_os_str(),
-            "--precision".as_ref(),
-            "40,8".as_ref(),
-        ],
-    );
+    let o = export_tiny(tmp.path(), &bundle, &["--precision", "40,8"]);
     assert_eq!(o.status.code(), Some(2), "{}", describe(&o));
     assert!(
         stderr(&o).contains("--precision: format s40.8 is outside the compiler's limits"),
