@@ -217,7 +217,7 @@ pub(super) struct NodeCtx<'n> {
 }
 
 impl<'n> NodeCtx<'n> {
-    fn new(node: &'n Node) -> Self {
+    pub(super) fn new(node: &'n Node) -> Self {
         let origin = node
             .source
             .as_ref()

@@ -318,3 +318,130 @@ impl NodeCtx<'_> {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bundle::{Node, Source};
+    use crate::numerics::FixedFormat;
+
+    fn tensor(name: &str, role: Role, shape: &[usize], width: u32) -> TensorInfo {
+        TensorInfo {
+            name: name.into(),
+            role,
+            shape: shape.to_vec(),
+            format: FixedFormat {
+                signed: true,
+                width,
+                frac: 8,
+            },
+        }
+    }
+
+    /// Validates one node over `tensors` (numbered in order; the last is the output).
+    fn check(op: &str, attrs: serde_json::Value, tensors: &[TensorInfo]) -> Result<OpKind> {
+        let node = Node {
+            name: "n".into(),
+            op: op.into(),
+            inputs: Vec::new(),
+            outputs: Vec::new(),
+            attrs: serde_json::from_value(attrs).expect("an object"),
+            source: Some(Source {
+                module: Some("features.0".into()),
+                module_type: Some("Conv2d".into()),
+                location: Some("cnn.py:9".into()),
+            }),
+        };
+        let ctx = NodeCtx::new(&node);
+        let ins: Vec<TensorId> = (0..tensors.len() - 1).collect();
+        let outs = [tensors.len() - 1];
+        match op {
+            "conv" => ctx.conv(&ins, &outs, tensors),
+            _ => ctx.pool(op == "maxpool", &ins, &outs, tensors),
+        }
+    }
+
+    fn conv_tensors(c: usize, o: usize, cg: usize, out: usize) -> Vec<TensorInfo> {
+        vec![
+            tensor("x", Role::Input, &[1, c, 5, 5], 16),
+            tensor("w", Role::Weight, &[o, cg, 3, 3], 16),
+            tensor("y", Role::Output, &[1, o, out, out], 16),
+        ]
+    }
+
+    #[test]
+    fn the_output_shape_follows_stride_padding_and_dilation() {
+        let w = Window {
+            kernel: vec![3],
+            stride: vec![2],
+            padding: vec![1],
+            dilation: vec![2],
+        };
+        // (7 + 2 - 2*2 - 1) // 2 + 1 = 3
+        assert_eq!(w.out_extent(0, 7), Some(3));
+        assert_eq!(w.out_extent(0, 2), None);
+        assert_eq!(PoolReduce::reciprocal(9), 7282);
+        assert_eq!(PoolReduce::reciprocal(4), 16384);
+    }
+
+    #[test]
+    fn a_valid_depthwise_conv_is_accepted() {
+        let attrs = serde_json::json!({"stride": [1, 1], "padding": [1, 1], "groups": 4});
+        let kind = check("conv", attrs, &conv_tensors(4, 4, 1, 5)).expect("valid");
+        assert!(matches!(kind, OpKind::Conv { groups: 4, .. }));
+    }
+
+    #[test]
+    fn bad_conv_and_pool_nodes_are_rejected_naming_the_node_and_its_module() {
+        let err = |op: &str, attrs: serde_json::Value, t: &[TensorInfo]| {
+            check(op, attrs, t).expect_err("invalid").to_string()
+        };
+        let prefix = "node 'n' (conv, from features.0 (Conv2d) at cnn.py:9): ";
+        assert_eq!(
+            err(
+                "conv",
+                serde_json::json!({"stride": [1, 1], "groups": 3}),
+                &conv_tensors(4, 4, 1, 3)
+            ),
+            format!("{prefix}groups = 3 must divide the 4 input and 4 output channels")
+        );
+        assert_eq!(
+            err(
+                "conv",
+                serde_json::json!({"stride": [1, 1]}),
+                &conv_tensors(4, 2, 4, 4)
+            ),
+            format!(
+                "{prefix}shape mismatch: output 'y' has shape [1, 2, 4, 4], expected [1, 2, 3, 3]"
+            )
+        );
+        assert_eq!(
+            err("conv", serde_json::json!({"stride": [1, 1], "dilation": [3, 3]}), &conv_tensors(4, 2, 4, 1)),
+            format!("{prefix}the window (kernel 3, dilation 3) is larger than spatial dim 0 (5) plus padding 0")
+        );
+        assert_eq!(
+            err(
+                "conv",
+                serde_json::json!({"stride": [0, 1]}),
+                &conv_tensors(4, 2, 4, 3)
+            ),
+            format!("{prefix}attribute 'stride' is [0, 1]: must be >= 1")
+        );
+        let pool = [
+            tensor("x", Role::Input, &[2, 5, 5], 16),
+            tensor("y", Role::Output, &[2, 3, 3], 16),
+        ];
+        assert_eq!(
+            err("maxpool", serde_json::json!({"kernel": [2, 2], "stride": [2, 2], "padding": [2, 2]}), &pool),
+            "node 'n' (maxpool, from features.0 (Conv2d) at cnn.py:9): padding 2 is more than half the kernel 2 in spatial dim 0"
+        );
+        let wide = [
+            tensor("x", Role::Input, &[2, 5, 5], 32),
+            tensor("y", Role::Output, &[2, 1, 1], 32),
+        ];
+        assert_eq!(
+            err("avgpool", serde_json::json!({"kernel": [5, 5], "stride": [5, 5]}), &wide),
+            "node 'n' (avgpool, from features.0 (Conv2d) at cnn.py:9): a window of 25 s24.8 values times the reciprocal could overflow the 48-bit accumulator"
+        );
+    }
+}

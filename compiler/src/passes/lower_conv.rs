@@ -450,3 +450,152 @@ impl Lowering {
         self.expand(&out_dims, &mut Vec::new(), &mut body)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::lower_graph::lower_graph;
+    use crate::bundle::Role;
+    use crate::ir::graph::{Graph, Op, OpKind, PoolReduce, TensorInfo, Window};
+    use crate::numerics::FixedFormat;
+
+    fn tensor(name: &str, role: Role, shape: &[usize]) -> TensorInfo {
+        TensorInfo {
+            name: name.into(),
+            role,
+            shape: shape.to_vec(),
+            format: FixedFormat::Q8_8,
+        }
+    }
+
+    fn window(k: usize, stride: usize, padding: usize) -> Window {
+        Window {
+            kernel: vec![k, k],
+            stride: vec![stride; 2],
+            padding: vec![padding; 2],
+            dilation: vec![1; 2],
+        }
+    }
+
+    fn graph(tensors: Vec<TensorInfo>, kind: OpKind) -> Graph {
+        Graph {
+            name: "t".into(),
+            inputs: vec![0],
+            outputs: vec![tensors.len() - 1],
+            tensors,
+            ops: vec![Op {
+                name: kind.name().into(),
+                origin: String::new(),
+                kind,
+            }],
+        }
+    }
+
+    fn conv_graph(c: usize, o: usize, s: usize, k: usize, padding: usize) -> Graph {
+        let out = s + 2 * padding - k + 1;
+        graph(
+            vec![
+                tensor("x", Role::Input, &[1, c, s, s]),
+                tensor("w", Role::Weight, &[o, c, k, k]),
+                tensor("y", Role::Output, &[1, o, out, out]),
+            ],
+            OpKind::Conv {
+                x: 0,
+                weight: 1,
+                bias: None,
+                y: 2,
+                window: window(k, 1, padding),
+                groups: 1,
+            },
+        )
+    }
+
+    fn kernels(g: &Graph, factor: usize) -> String {
+        let text = lower_graph(g, factor, None).expect("lowers").to_string();
+        text[text.find("kernel").expect("a kernel")..].to_string()
+    }
+
+    #[test]
+    fn a_conv_at_banking_1_is_a_window_of_affine_reads() {
+        assert_eq!(
+            kernels(&conv_graph(1, 1, 3, 2, 0), 1),
+            "kernel conv (conv)
+  for i0 in 0..2 {
+    for i1 in 0..2 {
+      acc0 = 0
+      for i2 in 0..2 {
+        for i3 in 0..2 {
+          acc0 += x[3*i0 + i1 + 3*i2 + i3] * w[2*i2 + i3]
+        }
+      }
+      y[2*i0 + i1] = requant(acc0 >> 8)
+    }
+  }
+"
+        );
+    }
+
+    #[test]
+    fn banking_2_computes_two_output_channels_from_two_input_banks_per_step() {
+        let text = kernels(&conv_graph(2, 2, 2, 1, 0), 2);
+        assert!(
+            text.contains(
+                "acc0 += x_b0[2*i0 + i1] * w_b0[0] + x_b1[2*i0 + i1] * w_b1[0]
+        acc1 += x_b0[2*i0 + i1] * w_b2[0] + x_b1[2*i0 + i1] * w_b3[0]"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn padding_is_a_padded_copy_filled_before_the_interior_is_copied() {
+        let text = kernels(&conv_graph(1, 1, 2, 3, 1), 1);
+        assert!(
+            text.starts_with(
+                "kernel pad_x (padding for conv (border 0))
+  for i0 in 0..4 {
+    for i1 in 0..4 {
+      x_padded[4*i0 + i1] = 0
+    }
+  }
+  for i2 in 0..2 {
+    for i3 in 0..2 {
+      x_padded[4*i2 + i3 + 5] = copy(x[2*i2 + i3])
+    }
+  }
+kernel conv (conv)"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn maxpool_reduces_with_max_from_the_format_minimum_and_avgpool_scales_by_the_reciprocal() {
+        let pool = |reduce| {
+            graph(
+                vec![
+                    tensor("x", Role::Input, &[1, 4, 4]),
+                    tensor("y", Role::Output, &[1, 2, 2]),
+                ],
+                OpKind::Pool {
+                    x: 0,
+                    y: 1,
+                    window: window(2, 2, 0),
+                    reduce,
+                },
+            )
+        };
+        let max = kernels(&pool(PoolReduce::Max), 1);
+        assert!(max.contains("acc0 = -32768\n"), "{max}");
+        assert!(
+            max.contains("acc0 = max(acc0, x[8*i0 + 2*i1 + 4*i2 + i3])"),
+            "{max}"
+        );
+        assert!(max.contains("y[2*i0 + i1] = requant(acc0 >> 0)"), "{max}");
+        let avg = kernels(&pool(PoolReduce::Avg { divisor: 4 }), 1);
+        assert!(avg.contains("acc0 += x[8*i0 + 2*i1 + 4*i2 + i3]"), "{avg}");
+        assert!(
+            avg.contains("y[2*i0 + i1] = requant(acc0 * 16384 >> 16)"),
+            "{avg}"
+        );
+    }
+}
