@@ -302,6 +302,52 @@ fn small_cnn() -> BundleSpec {
     spec
 }
 
+/// A residual block ending in a classifier: conv (padding 1) -> relu -> conv (padding 1) -> add
+/// -> flatten -> linear on `x: [3, 4, 4]`. The flatten meets a linear banked on features: a
+/// re-banking copy at every factor above 1.
+fn residual_cnn() -> BundleSpec {
+    let mut v = Values(7);
+    let f = Q8_8;
+    let g = Geom::new(&[3, 3], 1, 1, 1);
+    let x = v.take(3 * 16, -256, 256);
+    let w1 = v.take(3 * 3 * 9, -80, 80);
+    let b1 = v.take(3, -200, 200);
+    let w2 = v.take(3 * 3 * 9, -80, 80);
+    let c1: Vec<i64> = conv_ref(&x, 3, &[4, 4], &w1, 3, Some(&b1), &g, 1, f)
+        .iter()
+        .map(|&v| v.max(0))
+        .collect();
+    let c2 = conv_ref(&c1, 3, &[4, 4], &w2, 3, None, &g, 1, f);
+    let sum: Vec<i64> = c1.iter().zip(&c2).map(|(a, b)| saturate(a + b, f)).collect();
+    let wl = v.take(5 * 48, -60, 60);
+    let out: Vec<i64> = (0..5)
+        .map(|n| {
+            let acc: i64 = (0..48).map(|k| sum[k] * wl[n * 48 + k]).sum();
+            saturate(round_shift(acc, 8), f)
+        })
+        .collect();
+    let mut spec = BundleSpec::new("residual_cnn");
+    spec.input("x", &[3, 4, 4], f, &x)
+        .weight("c1.weight", &[3, 3, 3, 3], f, &w1)
+        .weight("c1.bias", &[3], f, &b1)
+        .weight("c2.weight", &[3, 3, 3, 3], f, &w2)
+        .weight("fc.weight", &[5, 48], f, &wl)
+        .activation("c1", &[3, 4, 4], f)
+        .activation("r1", &[3, 4, 4], f)
+        .activation("c2", &[3, 4, 4], f)
+        .activation("sum", &[3, 4, 4], f)
+        .activation("flat", &[48], f)
+        .output("out", &[5], f, &out);
+    let attrs = window_attrs(&g);
+    spec.node_with("c1", "conv", &["x", "c1.weight", "c1.bias"], "c1", attrs.clone())
+        .node("r1", "relu", &["c1"], "r1")
+        .node_with("c2", "conv", &["r1", "c2.weight"], "c2", attrs)
+        .node("sum", "add", &["r1", "c2"], "sum")
+        .node_with("flat", "flatten", &["sum"], "flat", json!({"shape": [48]}))
+        .node("fc", "linear", &["flat", "fc.weight"], "out");
+    spec
+}
+
 /// Runs `spec` at each factor; returns the cycles, or the problems found.
 fn run_factors(spec: &BundleSpec, factors: &[u32]) -> Result<Vec<u64>, String> {
     let verilator = Verilator::find().expect("Verilator 5 is needed: run scripts/setup.sh");
@@ -429,4 +475,10 @@ fn edge_shapes_of_conv_and_pool_are_bit_exact_at_banking_1_and_2() {
 fn a_small_cnn_is_bit_exact_at_banking_1_2_4_8_with_exact_cycles() {
     let cycles = run_factors(&small_cnn(), &[1, 2, 4, 8]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(cycles, vec![82389, 23710, 12262, 11950]);
+}
+
+#[test]
+fn a_residual_block_flattened_into_a_linear_is_bit_exact_at_banking_1_2_4_8() {
+    let cycles = run_factors(&residual_cnn(), &[1, 2, 4, 8]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(cycles, vec![0, 0, 0, 0]);
 }

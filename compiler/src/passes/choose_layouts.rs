@@ -10,9 +10,13 @@
 //!   `min(B, K)`: output copy `j` reading input bank `u` owns weight bank `(j, u)`, so all `P x Q`
 //!   products of a step read distinct banks and the reduction becomes an adder tree. Biases `[N]`:
 //!   cyclic on dimension 0 by `min(B, N)`.
+//! - Conv and pool activations `[..., C, S...]`: cyclic on the channel dim by `min(B, C)`; conv
+//!   weights and biases as `lower_conv::ConvLayouts` computes in (rows by `min(B, O)`, and for
+//!   groups = 1 columns by `min(B, C)`). Relu and add bank their tensors like the neighbour a
+//!   linear, conv or pool decided.
 //! - A reshape shares its input's memories when both layouts put every element in the same
 //!   (bank, offset); a model input that is only reshaped takes the reshaped layout (the host
-//!   scatters it). Any other reshape between banked layouts is rejected.
+//!   scatters it). Any other reshape becomes a re-banking copy in `lower-graph`.
 //!
 //! Before: `x: [1, 13]`, `fc.weight: [29, 13]`, `y: [1, 29]`, `B = 4`.
 //! After: `x` cyclic dim 1 by 4 (banks of 4, 3, 3, 3), `fc.weight` cyclic dim 0 by 4 (rows 8, 7, 7, 7)
