@@ -4,6 +4,7 @@
 //! rely on: each tensor is declared once and produced before it is used, operand shapes agree,
 //! formats are supported and the arithmetic cannot overflow the accumulator.
 
+use super::elementwise::Elementwise;
 use crate::bundle::{Bundle, Node, Role};
 use crate::error::{Error, Result};
 use crate::numerics::{FixedFormat, ACCUMULATOR_WIDTH};
@@ -67,6 +68,9 @@ pub enum OpKind {
     },
     /// `y` is `x` with another shape (row-major, no data movement).
     Reshape { x: TensorId, y: TensorId },
+    /// `scale_shift`, `clamp`, `threshold`, `prelu`, `lut`: one output element per input element,
+    /// with per-channel or constant parameters (`ir::elementwise`).
+    Elementwise(Elementwise),
 }
 
 impl OpKind {
@@ -76,6 +80,7 @@ impl OpKind {
             OpKind::Relu { .. } => "relu",
             OpKind::Add { .. } => "add",
             OpKind::Reshape { .. } => "flatten",
+            OpKind::Elementwise(e) => e.op.name(),
         }
     }
 }
@@ -187,8 +192,8 @@ impl Graph {
 }
 
 /// A node being validated: knows how to word errors about it.
-struct NodeCtx<'n> {
-    node: &'n Node,
+pub(super) struct NodeCtx<'n> {
+    pub(super) node: &'n Node,
     origin: String,
 }
 
@@ -202,7 +207,7 @@ impl<'n> NodeCtx<'n> {
         NodeCtx { node, origin }
     }
 
-    fn error(&self, message: impl Into<String>) -> Error {
+    pub(super) fn error(&self, message: impl Into<String>) -> Error {
         Error::Node {
             node: self.node.name.clone(),
             op: self.node.op.clone(),
@@ -215,7 +220,12 @@ impl<'n> NodeCtx<'n> {
         }
     }
 
-    fn arity(&self, ins: &[TensorId], outs: &[TensorId], inputs: &[usize]) -> Result<()> {
+    pub(super) fn arity(
+        &self,
+        ins: &[TensorId],
+        outs: &[TensorId],
+        inputs: &[usize],
+    ) -> Result<()> {
         if !inputs.contains(&ins.len()) {
             let want: Vec<String> = inputs.iter().map(|n| n.to_string()).collect();
             return Err(self.error(format!(
@@ -313,13 +323,16 @@ impl<'n> NodeCtx<'n> {
                 }
                 Ok(OpKind::Reshape { x, y })
             }
+            op @ ("scale_shift" | "clamp" | "threshold" | "prelu" | "lut") => {
+                Ok(OpKind::Elementwise(self.elementwise(op, ins, outs, t)?))
+            }
             other => Err(self.error(format!(
-                "unsupported op '{other}' (supported: linear, relu, add, flatten)"
+                "unsupported op '{other}' (supported: linear, relu, add, flatten, scale_shift, clamp, threshold, prelu, lut)"
             ))),
         }
     }
 
-    fn same_shape_and_format(&self, ids: &[TensorId], t: &[TensorInfo]) -> Result<()> {
+    pub(super) fn same_shape_and_format(&self, ids: &[TensorId], t: &[TensorInfo]) -> Result<()> {
         let first = &t[ids[0]];
         for &i in &ids[1..] {
             if t[i].shape != first.shape {
@@ -338,7 +351,7 @@ impl<'n> NodeCtx<'n> {
         Ok(())
     }
 
-    fn check_linear_numerics(
+    pub(super) fn check_linear_numerics(
         &self,
         x: TensorId,
         weight: TensorId,

@@ -9,5 +9,6 @@
 //!
 //! `docs/ir.md` shows both on a worked example.
 
+pub mod elementwise;
 pub mod graph;
 pub mod loops;

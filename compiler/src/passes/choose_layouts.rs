@@ -80,6 +80,10 @@ pub fn choose_layouts(
                     note(t, Use::Activation, &op.name)?;
                 }
             }
+            OpKind::Elementwise(e) => {
+                note(e.x, Use::Activation, &op.name)?;
+                note(e.y, Use::Activation, &op.name)?;
+            }
         }
     }
     let layouts: Vec<Layout> = graph
@@ -129,6 +133,10 @@ pub fn choose_layouts(
         }
     }
 
+    super::lower_elementwise::parameter_layouts(graph, &mut layouts, |t| {
+        uses[t].is_none() && !config.is_some_and(|c| c.tensors.contains_key(&graph.tensors[t].name))
+    })?;
+
     let mut storage: Vec<TensorId> = (0..graph.tensors.len()).collect();
     for op in &graph.ops {
         let OpKind::Reshape { x, y } = op.kind else {
@@ -174,5 +182,6 @@ fn only_reshaped(graph: &Graph, t: TensorId) -> bool {
         } => x != t && weight != t && bias != Some(t),
         OpKind::Relu { x, .. } => x != t,
         OpKind::Add { a, b, .. } => a != t && b != t,
+        OpKind::Elementwise(e) => e.x != t,
     })
 }
