@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Export a PyTorch model file to an mlcalyx model bundle (version 1).
 
-Usage: python scripts/export.py MODEL.py OUT_DIR [--width W] [--frac F] [--debug]
+Usage: python scripts/export.py MODEL.py OUT_DIR [--precision W,F | --width W --frac F]
+       [--calibrate] [--formats FILE.json] [--debug]
 
 MODEL.py defines ``build()`` returning ``(model, example_inputs)``: an
-``nn.Module`` and a tuple of example input tensors (batch 1). The model is
-captured with ``torch.export.export`` and its ATen graph is mapped onto the
-mlcalyx ops (linear, relu, add, flatten). OUT_DIR receives:
+``nn.Module`` and a tuple of example input tensors. The model is captured with
+``torch.export.export`` and its ATen graph is mapped onto the mlcalyx ops by the
+matchers of ``scripts/ops/`` (one module per op; formats: ``scripts/formats.py``).
+OUT_DIR receives:
 
-    model.json                     graph, tensors, formats, golden file index
+    model.json                     graph, tensors, formats, golden file index (and, with
+                                   --calibrate, --precision or --formats, "calibration":
+                                   each tensor's float range and saturation count)
     weights/<name>.npy             quantized weights (int16/int32/int64)
     golden/<input>.npy             quantized example inputs
     golden/<input>.float.npy       original float32 example inputs
@@ -44,7 +48,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numerics  # noqa: E402
 from numerics import DEFAULT_FORMAT, Format  # noqa: E402
 import ops  # noqa: E402
-from formats import assign_formats  # noqa: E402
+from formats import FormatError, assign_formats, load_formats_file, parse_precision  # noqa: E402
+from formats import ranges as formats_ranges  # noqa: E402
 from ops.common import Unsupported as _Unsupported  # noqa: E402
 
 try:
@@ -454,6 +459,46 @@ class Converter:
     def after_formats(self, fn) -> None:
         self.finalizers.append(fn)
 
+    def float_values(self, example_inputs) -> Dict[str, np.ndarray]:
+        """Every bundle tensor's float values on the example inputs: the inputs, the weights
+        (as folded), and each activation as the ATen graph computes it."""
+        from torch.export.graph_signature import InputKind
+
+        kinds = {s.arg.name: s for s in self.ep.graph_signature.input_specs
+                 if hasattr(s.arg, "name")}
+        user = iter(example_inputs)
+        args = []
+        for node in self.ep.graph.nodes:
+            if node.op != "placeholder":
+                continue
+            spec = kinds[node.name]
+            if spec.kind == InputKind.USER_INPUT:
+                args.append(next(user))
+            elif spec.target in self.ep.state_dict:
+                args.append(self.ep.state_dict[spec.target])
+            else:
+                args.append(self.ep.constants[spec.target])
+        seen: Dict[object, object] = {}
+
+        class Recorder(torch.fx.Interpreter):
+            def run_node(self, n):
+                seen[n] = result = super().run_node(n)
+                return result
+
+        with torch.no_grad():
+            Recorder(self.ep.graph_module).run(*args)
+        out = {}
+        for name, t in zip(self.input_names, example_inputs):
+            out[name] = t.detach().cpu().double().numpy()
+        for name in self.weight_order:
+            out[name] = self.weight_array(name)
+        for name in self.activation_order:
+            v = seen[self.float_node[name]]
+            if isinstance(v, (tuple, list)):
+                v = v[0]
+            out[name] = v.detach().cpu().double().numpy()
+        return out
+
     @staticmethod
     def call_aten(node, x: np.ndarray) -> np.ndarray:
         """The fx node's own op on float64 values x (its other arguments as in the graph)."""
@@ -683,9 +728,14 @@ def model_format(module) -> Format:
         raise ExportError(f"MLCALYX_FORMAT: {e}") from e
 
 
-def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) -> Summary:
+def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None,
+                 calibrate: bool = False, overrides: Optional[Dict[str, Format]] = None,
+                 record_ranges: bool = False) -> Summary:
     """Export ``model_path`` to the bundle directory ``out_dir`` (see module doc). ``fmt``
-    overrides the model file's ``MLCALYX_FORMAT`` (default: Q8.8)."""
+    overrides the model file's ``MLCALYX_FORMAT`` (default: Q8.8); ``calibrate`` picks each
+    tensor group's integer bits from the float values seen on the example inputs (at fmt's
+    width); ``overrides`` sets formats by tensor name; ``record_ranges`` (implied by the other
+    two) writes each tensor's float range and saturation count into model.json."""
     model_path = os.path.abspath(model_path)
     basename = os.path.basename(model_path)
     stem = os.path.splitext(basename)[0]
@@ -745,7 +795,13 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
 
     used = {i for n in conv.nodes for i in n["inputs"]}
     weights = [w for w in conv.weight_order if w in used]
-    formats = assign_formats(conv, [*conv.input_names, *weights, *conv.activation_order], fmt)
+    record_ranges = record_ranges or calibrate or bool(overrides)
+    names = [*conv.input_names, *weights, *conv.activation_order]
+    floats = conv.float_values(example_inputs) if record_ranges else None
+    try:
+        formats = assign_formats(conv, names, fmt, floats if calibrate else None, overrides)
+    except FormatError as e:
+        raise ExportError(str(e)) from e
     for w in weights:
         if not conv.weight_values[w].is_floating_point():
             raise ExportError(f"weight '{w}' has dtype {conv.weight_values[w].dtype}; only "
@@ -767,6 +823,10 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
     for name in conv.activation_order:
         tensors.append({"name": name, "role": conv.role[name], "shape": conv.shape[name],
                         "format": formats[name].to_json()})
+    if record_ranges:
+        # weights as written (folded; tables filled once formats were known)
+        floats.update({w: conv.weight_array(w) for w in weights})
+        calibration = formats_ranges({n: floats[n] for n in names}, formats)
     doc = {
         "schema": numerics.SCHEMA,
         "version": numerics.VERSION,
@@ -784,6 +844,8 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
                         for n in conv.outputs},
         },
     }
+    if record_ranges:
+        doc["calibration"] = calibration
 
     # ---- write into a temporary sibling, then rename ---------------------
     parent = os.path.dirname(os.path.abspath(out_dir))
@@ -839,19 +901,36 @@ def main(argv=None) -> int:
     p.add_argument("--frac", type=int,
                    help="fractional bits of every tensor's format (default: the model file's "
                         "MLCALYX_FORMAT, else 8)")
+    p.add_argument("--precision", metavar="W,F",
+                   help="the default format of every tensor: W bits, F fractional (same as "
+                        "--width W --frac F)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="per group of tensors that share a format, the fewest integer bits "
+                        "(at the default width) that hold every float value seen on the "
+                        "example inputs; per weight tensor, from its values")
+    p.add_argument("--formats", metavar="FILE.json",
+                   help='per-tensor formats, {"tensor": {"width": W, "frac": F}, ...} '
+                        "(names as in model.json), applied after --calibrate")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     args = p.parse_args(argv)
     try:
         fmt = None
-        if args.width is not None or args.frac is not None:
+        if args.precision is not None:
+            if args.width is not None or args.frac is not None:
+                raise FormatError("--precision replaces --width and --frac; give one or the "
+                                  "other")
+            fmt = parse_precision(args.precision)
+        elif args.width is not None or args.frac is not None:
             fmt = Format(signed=True,
                          width=DEFAULT_FORMAT.width if args.width is None else args.width,
                          frac=DEFAULT_FORMAT.frac if args.frac is None else args.frac)
-    except numerics.NumericsError as e:
+        overrides = load_formats_file(args.formats) if args.formats is not None else None
+    except (numerics.NumericsError, FormatError) as e:
         print(f"export: {e}", file=sys.stderr)
         return 1
     try:
-        s = export_model(args.model, args.out_dir, fmt)
+        s = export_model(args.model, args.out_dir, fmt, calibrate=args.calibrate,
+                         overrides=overrides, record_ranges=args.precision is not None)
     except Terminated as e:
         print(f"export: stopped by signal {e.signum}", file=sys.stderr)
         return 128 + e.signum

@@ -125,6 +125,8 @@ def convert_mean(cv, node):
 
 
 REFERENCES = {"avgpool": evaluate}
+LIMITS = {"avgpool": lambda node, formats: [
+    (node["outputs"][0], formats[node["inputs"][0]].frac + RECIP_BITS)]}
 MATCHERS = {
     "aten::avg_pool1d": convert_avg_pool,
     "aten::avg_pool2d": convert_avg_pool,

@@ -14,7 +14,7 @@ import numpy as np
 
 from numerics import (Format, NumericsError, check_linear_formats, check_range, saturate,
                       shift_round)
-from ops.common import Unsupported, arg, attr, inputs_of
+from ops.common import Unsupported, arg, attr, inputs_of, mac_limits
 
 
 def scale_shift(x, scale, shift, fx: Format, fs: Format, fb: Format, fy: Format,
@@ -92,14 +92,6 @@ def _convert(cv, node, w_arg, b_arg, mean_arg, var_arg, training, eps):
     shift_name = cv.new_weight(f"{node.name}.shift", shift, own_format=True)
     cv.emit(node, "scale_shift", [x, scale, shift_name], {"axis": 1})
 
-    def keep_shift_alignable(formats):
-        # the shift is aligned by a left shift: Fb <= Fx + Fs
-        fs, fb = formats[scale], formats[shift_name]
-        limit = formats[x].frac + fs.frac
-        if fb.frac > limit:
-            formats[shift_name] = Format(True, fb.width, limit)
-    cv.format_rule(keep_shift_alignable)
-
 
 def convert_batch_norm(cv, node):
     """aten.batch_norm(x, w, b, mean, var, training, momentum, eps, cudnn_enabled)."""
@@ -120,6 +112,7 @@ def convert_native(cv, node):
 
 
 REFERENCES = {"scale_shift": evaluate}
+LIMITS = {"scale_shift": mac_limits}
 MATCHERS = {
     "aten::batch_norm": convert_batch_norm,
     "aten::_native_batch_norm_legit_no_training": convert_no_training,

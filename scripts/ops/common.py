@@ -120,3 +120,11 @@ def spatial_rank(node: dict) -> int:
         raise BundleError(f"node {node['name']!r}: attrs.kernel must be a list of 1 or 2 ints, "
                           f"got {k!r}")
     return len(k)
+
+
+def mac_limits(node: dict, formats) -> list:
+    """Frac limits of a multiply-accumulate node [x, w, b?] -> y: the output and the bias
+    fracs may not exceed Fx + Fw (the requantization and the bias alignment shift left)."""
+    ins = node["inputs"]
+    top = formats[ins[0]].frac + formats[ins[1]].frac
+    return [(node["outputs"][0], top)] + ([(ins[2], top)] if len(ins) > 2 else [])

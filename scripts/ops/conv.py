@@ -15,8 +15,8 @@ import numpy as np
 
 from numerics import (Format, NumericsError, check_linear_formats, check_range, saturate,
                       shift_round)
-from ops.common import (Unsupported, arg, attr, check_window, inputs_of, ints, pad_spatial,
-                        rank_split, spatial_attr, windows)
+from ops.common import (Unsupported, arg, attr, check_window, inputs_of, ints, mac_limits,
+                        pad_spatial, rank_split, spatial_attr, windows)
 
 
 def conv(x, w, b, fx: Format, fw: Format, fb: Optional[Format], fy: Format,
@@ -130,6 +130,7 @@ def convert_pad(cv, node):
 
 
 REFERENCES = {"conv": evaluate}
+LIMITS = {"conv": mac_limits}
 MATCHERS = {
     "aten::conv1d": convert_convnd,
     "aten::conv2d": convert_convnd,

@@ -7,7 +7,7 @@ from typing import Optional
 import numpy as np
 
 from numerics import Format, NumericsError, check_linear_formats, check_range, saturate, shift_round
-from ops.common import inputs_of
+from ops.common import inputs_of, mac_limits
 
 
 def linear(x, w, b, fx: Format, fw: Format, fb: Optional[Format], fy: Format) -> np.ndarray:
@@ -56,4 +56,5 @@ def convert(cv, node):
 
 
 REFERENCES = {"linear": evaluate}
+LIMITS = {"linear": mac_limits}
 MATCHERS = {"aten::linear": convert}
