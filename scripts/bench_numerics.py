@@ -106,7 +106,7 @@ def main(argv=None) -> int:
         print(json.dumps({n: {**r, "hls4ml_default": MODELS[n][3], "hls4ml_rnd_sat": MODELS[n][4],
                               "target": MODELS[n][5]} for n, r in results.items()}, indent=1))
     else:
-        fmt = lambda v: "n/a" if v is None else f"{v:.5f}"  # noqa: E731
+        fmt = lambda v: "n/a" if v is None else f"{v:.6f}"  # noqa: E731
         print(f"max abs error vs float PyTorch, {INPUTS} inputs from "
               f"numpy.random.default_rng(0).uniform(-1, 1):")
         print(f"{'model':<8} {'Q8.8':>9} {'calib. 16b':>11} {'target':>8} "
