@@ -50,6 +50,16 @@ module mlc_relu #(
   assign out = in[WIDTH-1] ? '0 : in;
 endmodule
 
+module mlc_max #(
+    parameter WIDTH = 48
+) (
+    input  logic [WIDTH-1:0] left,
+    input  logic [WIDTH-1:0] right,
+    output logic [WIDTH-1:0] out
+);
+  assign out = $signed(left) > $signed(right) ? left : right;
+endmodule
+
 module mlc_sat_add #(
     parameter WIDTH = 16
 ) (

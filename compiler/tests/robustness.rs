@@ -130,7 +130,7 @@ fn names_that_calyx_reserves_and_control_characters_compile() {
 }
 
 #[test]
-fn an_input_reshaped_twice_into_other_layouts_is_rejected_not_miscompiled() {
+fn an_input_reshaped_twice_into_other_layouts_is_copied_into_each() {
     let (_t, dir) = bundle_with(|m, _| {
         m["tensors"].as_array_mut().expect("tensors").push(json!(
             {"name": "flat2", "role": "output", "shape": [8], "format": {"signed": true, "width": 16, "frac": 8}}
@@ -145,12 +145,21 @@ fn an_input_reshaped_twice_into_other_layouts_is_rejected_not_miscompiled() {
         m["golden"]["outputs"]["flat2"] =
             json!({"fixed": "golden/x.npy", "float": "golden/x.float.npy"});
     });
-    let e = compile_error(&dir, 3);
-    assert!(e.contains("reshaping 'x' [1, 2, 4] into"), "{e}");
-    assert!(
-        e.contains("would move elements between banks at banking factor 3"),
-        "{e}"
-    );
+    let bundle = Bundle::load(&dir).expect("loads");
+    let options = Options {
+        banking: 3,
+        banking_config: None,
+    };
+    let a = compile(&bundle, &options).expect("a reshape between layouts is a copy");
+    let copies: Vec<&String> = a
+        .notes
+        .iter()
+        .filter(|n| n.starts_with("node 'flatten") && n.contains("re-banked 'x'"))
+        .collect();
+    assert_eq!(copies.len(), 2, "{:?}", a.notes);
+    assert!(a
+        .loops
+        .contains("kernel rebank_x (re-banking copy for flatten)"));
 }
 
 fn load_error(dir: &Path) -> String {

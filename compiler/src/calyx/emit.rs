@@ -12,7 +12,9 @@
 //! |----------------------|--------------------------------------------------------------|--------|
 //! | `acc = b << s`       | read the bias, sign-extend, shift, write the accumulator     | 1      |
 //! | `acc += a * b + ...` | read the operands, one `mlc_mult_pipe` per term, adder tree   | 4      |
-//! | `y = requant(acc)`   | `mlc_requant` (round, saturate), write the memory            | 1      |
+//! | `acc = c`            | write the constant                                           | 1      |
+//! | `acc = max(acc, ..)`, `acc += a + ..` | sign-extend, `mlc_max` / adder tree          | 1      |
+//! | `y = requant(acc)`   | (`mlc_const_mult` by the scale), `mlc_requant`, write        | 1      |
 //! | `y = op(args)`       | read, `mlc_relu` / `mlc_sat_add`, write                      | 1      |
 //!
 //! Addresses are the affine offsets of the loop IR, built from counters with `mlc_const_mult` and
@@ -20,7 +22,7 @@
 
 use super::rom::{is_rom, rom_externs, rom_module};
 use super::top::is_buffer;
-use crate::ir::loops::{Access, Affine, Kernel, MapOp, Program, Stmt, Var};
+use crate::ir::loops::{Access, Affine, Kernel, MapOp, Program, ReduceOp, Stmt, Var};
 use crate::numerics::ACCUMULATOR_WIDTH;
 use std::collections::HashSet;
 use std::fmt::Write;
@@ -39,6 +41,16 @@ pub(crate) fn comment(text: &str) -> String {
 /// Bits needed to hold values `0..=max`.
 pub(crate) fn bits_for(max: usize) -> u32 {
     (usize::BITS - max.leading_zeros()).max(1)
+}
+
+/// A signed constant as a `width`-bit Calyx literal (two's complement).
+fn constant(value: i64, width: u32) -> String {
+    let mask = if width >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << width) - 1
+    };
+    format!("{width}'d{}", (value as u64) & mask)
 }
 
 /// Renders the program as Calyx text.
@@ -279,6 +291,8 @@ impl Emitter<'_> {
                     Stmt::InitAcc { .. } => "init",
                     Stmt::Mac { .. } => "mac",
                     Stmt::Requant { .. } => "store",
+                    Stmt::InitConst { .. } => "init",
+                    Stmt::Reduce { .. } => "reduce",
                     _ => "map",
                 };
                 self.leaf_group(stem, std::slice::from_ref(leaf))
@@ -302,15 +316,7 @@ impl Emitter<'_> {
     fn leaf(&mut self, g: &mut Group, s: &Stmt) -> String {
         match s {
             Stmt::InitAcc { acc, bias } => {
-                let acc = self.acc(*acc);
-                if !self
-                    .cells
-                    .iter()
-                    .any(|c| c.starts_with(&format!("{acc} =")))
-                {
-                    self.cells
-                        .push(format!("{acc} = std_reg({ACCUMULATOR_WIDTH});"));
-                }
+                let acc = self.declare_acc(*acc);
                 match bias {
                     None => g.push(format!("{acc}.in = {ACCUMULATOR_WIDTH}'d0;")),
                     Some((b, shift)) => {
@@ -361,28 +367,48 @@ impl Emitter<'_> {
                 // The accumulator and the products, summed by a balanced tree of adders.
                 let mut level = vec![format!("{acc}.out")];
                 level.extend(products);
-                while level.len() > 1 {
-                    let mut next = Vec::new();
-                    for pair in level.chunks(2) {
-                        if let [l, r] = pair {
-                            let add =
-                                self.fresh_cell("sum", format!("std_add({ACCUMULATOR_WIDTH})"));
-                            g.push(format!("{add}.left = {l};"));
-                            g.push(format!("{add}.right = {r};"));
-                            next.push(format!("{add}.out"));
-                        } else {
-                            next.push(pair[0].clone());
-                        }
-                    }
-                    level = next;
-                }
-                g.push(format!("{acc}.in = {};", level[0]));
+                let sum = self.tree(g, "std_add", level);
+                g.push(format!("{acc}.in = {sum};"));
                 // All multipliers start together and share one latency.
                 let done = first_done.unwrap_or_else(|| "1'd1".into());
                 g.push(format!("{acc}.write_en = {done};"));
                 format!("{acc}.done")
             }
-            Stmt::Requant { dst, acc, shift } => {
+            Stmt::InitConst { acc, value } => {
+                let acc = self.declare_acc(*acc);
+                g.push(format!(
+                    "{acc}.in = {};",
+                    constant(*value, ACCUMULATOR_WIDTH)
+                ));
+                g.push(format!("{acc}.write_en = 1'd1;"));
+                format!("{acc}.done")
+            }
+            Stmt::Reduce { acc, op, args } => {
+                let acc = self.acc(*acc);
+                let mut level = vec![format!("{acc}.out")];
+                for a in args {
+                    let width = self.program.memories[a.mem].format.width;
+                    let mem = self.address(g, a);
+                    let ext = self
+                        .fresh_cell("ext", format!("std_signext({width}, {ACCUMULATOR_WIDTH})"));
+                    g.push(format!("{ext}.in = {mem}.read_data;"));
+                    level.push(format!("{ext}.out"));
+                }
+                let prim = match op {
+                    ReduceOp::Max => "mlc_max",
+                    ReduceOp::Sum => "std_add",
+                };
+                let value = self.tree(g, prim, level);
+                g.push(format!("{acc}.in = {value};"));
+                g.push(format!("{acc}.write_en = 1'd1;"));
+                format!("{acc}.done")
+            }
+            Stmt::Requant {
+                dst,
+                acc,
+                shift,
+                scale,
+            } => {
                 let acc = self.acc(*acc);
                 let width = self.program.memories[dst.mem].format.width;
                 let rq = self.fresh_cell(
@@ -390,7 +416,20 @@ impl Emitter<'_> {
                     format!("mlc_requant({ACCUMULATOR_WIDTH}, {width}, {shift})"),
                 );
                 let mem = self.address(g, dst);
-                g.push(format!("{rq}.in = {acc}.out;"));
+                let value = match scale {
+                    // An exact constant multiply (shifts and adds, no DSP): the result fits the
+                    // accumulator (checked when the graph is built).
+                    Some(scale) => {
+                        let mul = self.fresh_cell(
+                            "scale",
+                            format!("mlc_const_mult({ACCUMULATOR_WIDTH}, {scale})"),
+                        );
+                        g.push(format!("{mul}.in = {acc}.out;"));
+                        format!("{mul}.out")
+                    }
+                    None => format!("{acc}.out"),
+                };
+                g.push(format!("{rq}.in = {value};"));
                 g.push(format!("{mem}.write_data = {rq}.out;"));
                 g.push(format!("{mem}.write_en = 1'd1;"));
                 format!("{mem}.done")
@@ -405,6 +444,7 @@ impl Emitter<'_> {
                         format!("{relu}.out")
                     }
                     MapOp::Copy => format!("{}.read_data", srcs[0]),
+                    MapOp::Fill(value) => constant(*value, width),
                     MapOp::SaturatingAdd => {
                         let add = self.fresh_cell("sat_add", format!("mlc_sat_add({width})"));
                         g.push(format!("{add}.left = {}.read_data;", srcs[0]));
@@ -421,6 +461,41 @@ impl Emitter<'_> {
                 unreachable!("leaf() is only called on leaf statements")
             }
         }
+    }
+
+    /// The accumulator register, declared on its first initialization.
+    fn declare_acc(&mut self, acc: crate::ir::loops::Acc) -> String {
+        let acc = self.acc(acc);
+        if !self
+            .cells
+            .iter()
+            .any(|c| c.starts_with(&format!("{acc} =")))
+        {
+            self.cells
+                .push(format!("{acc} = std_reg({ACCUMULATOR_WIDTH});"));
+        }
+        acc
+    }
+
+    /// Combines `level` pairwise with the accumulator-wide binary primitive `prim` (`std_add`,
+    /// `mlc_max`), a balanced tree; returns the port of the result.
+    fn tree(&mut self, g: &mut Group, prim: &str, mut level: Vec<String>) -> String {
+        let stem = if prim == "std_add" { "sum" } else { "max" };
+        while level.len() > 1 {
+            let mut next = Vec::new();
+            for pair in level.chunks(2) {
+                if let [l, r] = pair {
+                    let cell = self.fresh_cell(stem, format!("{prim}({ACCUMULATOR_WIDTH})"));
+                    g.push(format!("{cell}.left = {l};"));
+                    g.push(format!("{cell}.right = {r};"));
+                    next.push(format!("{cell}.out"));
+                } else {
+                    next.push(pair[0].clone());
+                }
+            }
+            level = next;
+        }
+        level.remove(0)
     }
 
     fn next_id(&mut self) -> usize {

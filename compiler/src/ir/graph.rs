@@ -9,6 +9,8 @@ use crate::error::{Error, Result};
 use crate::numerics::{FixedFormat, ACCUMULATOR_WIDTH};
 use std::collections::HashMap;
 
+pub use super::window::{PoolReduce, Window};
+
 /// Index of a tensor in [`Graph::tensors`].
 pub type TensorId = usize;
 
@@ -65,8 +67,24 @@ pub enum OpKind {
         b: TensorId,
         y: TensorId,
     },
-    /// `y` is `x` with another shape (row-major, no data movement).
+    /// `y` is `x` with another shape (row-major; a copy only when the layouts differ).
     Reshape { x: TensorId, y: TensorId },
+    /// `y[.., o, os] = requant(sum_{ci, k} x_pad[.., grp*C/g + ci, os*s + k*d - p] * w[o, ci, k] + b[o])`.
+    Conv {
+        x: TensorId,
+        weight: TensorId,
+        bias: Option<TensorId>,
+        y: TensorId,
+        window: Window,
+        groups: usize,
+    },
+    /// Max or average over each channel's windows.
+    Pool {
+        x: TensorId,
+        y: TensorId,
+        window: Window,
+        reduce: PoolReduce,
+    },
 }
 
 impl OpKind {
@@ -76,6 +94,12 @@ impl OpKind {
             OpKind::Relu { .. } => "relu",
             OpKind::Add { .. } => "add",
             OpKind::Reshape { .. } => "flatten",
+            OpKind::Conv { .. } => "conv",
+            OpKind::Pool {
+                reduce: PoolReduce::Max,
+                ..
+            } => "maxpool",
+            OpKind::Pool { .. } => "avgpool",
         }
     }
 }
@@ -187,13 +211,13 @@ impl Graph {
 }
 
 /// A node being validated: knows how to word errors about it.
-struct NodeCtx<'n> {
-    node: &'n Node,
+pub(super) struct NodeCtx<'n> {
+    pub(super) node: &'n Node,
     origin: String,
 }
 
 impl<'n> NodeCtx<'n> {
-    fn new(node: &'n Node) -> Self {
+    pub(super) fn new(node: &'n Node) -> Self {
         let origin = node
             .source
             .as_ref()
@@ -202,7 +226,7 @@ impl<'n> NodeCtx<'n> {
         NodeCtx { node, origin }
     }
 
-    fn error(&self, message: impl Into<String>) -> Error {
+    pub(super) fn error(&self, message: impl Into<String>) -> Error {
         Error::Node {
             node: self.node.name.clone(),
             op: self.node.op.clone(),
@@ -215,7 +239,12 @@ impl<'n> NodeCtx<'n> {
         }
     }
 
-    fn arity(&self, ins: &[TensorId], outs: &[TensorId], inputs: &[usize]) -> Result<()> {
+    pub(super) fn arity(
+        &self,
+        ins: &[TensorId],
+        outs: &[TensorId],
+        inputs: &[usize],
+    ) -> Result<()> {
         if !inputs.contains(&ins.len()) {
             let want: Vec<String> = inputs.iter().map(|n| n.to_string()).collect();
             return Err(self.error(format!(
@@ -313,8 +342,11 @@ impl<'n> NodeCtx<'n> {
                 }
                 Ok(OpKind::Reshape { x, y })
             }
+            "conv" => self.conv(ins, outs, t),
+            "maxpool" => self.pool(true, ins, outs, t),
+            "avgpool" => self.pool(false, ins, outs, t),
             other => Err(self.error(format!(
-                "unsupported op '{other}' (supported: linear, relu, add, flatten)"
+                "unsupported op '{other}' (supported: linear, relu, add, flatten, conv, maxpool, avgpool)"
             ))),
         }
     }
@@ -338,7 +370,7 @@ impl<'n> NodeCtx<'n> {
         Ok(())
     }
 
-    fn check_linear_numerics(
+    pub(super) fn check_linear_numerics(
         &self,
         x: TensorId,
         weight: TensorId,

@@ -87,8 +87,23 @@ pub enum Stmt {
         acc: Acc,
         terms: Vec<(Access, Access)>,
     },
-    /// `dst = requant(acc >> shift)`: round half up, saturate into `dst`'s format.
-    Requant { dst: Access, acc: Acc, shift: u32 },
+    /// `acc = value` (a constant, e.g. the smallest value before a max reduction).
+    InitConst { acc: Acc, value: i64 },
+    /// `acc = max(acc, a0, a1, ...)` or `acc += a0 + a1 + ...`: a reduction without products,
+    /// each operand sign-extended to the accumulator.
+    Reduce {
+        acc: Acc,
+        op: ReduceOp,
+        args: Vec<Access>,
+    },
+    /// `dst = requant(acc >> shift)`, or `requant(acc * scale >> shift)` with a constant integer
+    /// scale (the average pool's reciprocal): round half up, saturate into `dst`'s format.
+    Requant {
+        dst: Access,
+        acc: Acc,
+        shift: u32,
+        scale: Option<u64>,
+    },
     /// The statements run at the same time (each touching other banks: see `check_conflicts`).
     Par(Vec<Stmt>),
     /// `dst = op(args)`, elementwise.
@@ -112,6 +127,15 @@ pub enum MapOp {
     SaturatingAdd,
     /// Moves an element between layouts (re-banking).
     Copy,
+    /// Writes a constant (raw units of `dst`'s format): the border of a padded copy.
+    Fill(i64),
+}
+
+/// The operator of a [`Stmt::Reduce`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReduceOp {
+    Max,
+    Sum,
 }
 
 /// One element of a memory: `mem[offset]`.
@@ -213,12 +237,30 @@ impl Program {
                     .collect();
                 writeln!(f, "{pad}acc{} += {}", acc.0, terms.join(" + "))
             }
-            Stmt::Requant { dst, acc, shift } => writeln!(
-                f,
-                "{pad}{} = requant(acc{} >> {shift})",
-                self.access(dst),
-                acc.0
-            ),
+            Stmt::InitConst { acc, value } => writeln!(f, "{pad}acc{} = {value}", acc.0),
+            Stmt::Reduce { acc, op, args } => {
+                let args: Vec<String> = args.iter().map(|a| self.access(a)).collect();
+                match op {
+                    ReduceOp::Max => {
+                        writeln!(f, "{pad}acc{0} = max(acc{0}, {1})", acc.0, args.join(", "))
+                    }
+                    ReduceOp::Sum => writeln!(f, "{pad}acc{} += {}", acc.0, args.join(" + ")),
+                }
+            }
+            Stmt::Requant {
+                dst,
+                acc,
+                shift,
+                scale,
+            } => {
+                let scale = scale.map_or(String::new(), |s| format!(" * {s}"));
+                writeln!(
+                    f,
+                    "{pad}{} = requant(acc{}{scale} >> {shift})",
+                    self.access(dst),
+                    acc.0
+                )
+            }
             Stmt::Par(stmts) => {
                 writeln!(f, "{pad}par {{")?;
                 for s in stmts {
@@ -226,12 +268,18 @@ impl Program {
                 }
                 writeln!(f, "{pad}}}")
             }
+            Stmt::Map {
+                dst,
+                op: MapOp::Fill(value),
+                ..
+            } => writeln!(f, "{pad}{} = {value}", self.access(dst)),
             Stmt::Map { dst, op, args } => {
                 let args: Vec<String> = args.iter().map(|a| self.access(a)).collect();
                 let op = match op {
                     MapOp::Relu => "relu",
                     MapOp::SaturatingAdd => "sat_add",
                     MapOp::Copy => "copy",
+                    MapOp::Fill(_) => unreachable!("written above"),
                 };
                 writeln!(f, "{pad}{} = {op}({})", self.access(dst), args.join(", "))
             }

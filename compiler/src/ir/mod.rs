@@ -11,3 +11,4 @@
 
 pub mod graph;
 pub mod loops;
+pub mod window;

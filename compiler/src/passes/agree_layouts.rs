@@ -87,43 +87,67 @@ impl Lowering {
             .iter()
             .find(|b| b.dim == like_d)
             .expect("a conflict involves two banked uses");
-        let from = self.layouts[t].clone();
-        let elements: usize = from.shape.iter().product();
-        if elements > MAX_REBANK_ELEMENTS {
-            return Err(Error::Unsupported(format!(
-                "node '{}': '{}' ({elements} elements) would need a re-banking copy, which is fully unrolled, and copies are limited to {MAX_REBANK_ELEMENTS} elements; bank it like the tensor it meets instead",
-                self.op, self.tensors[t].name
-            )));
-        }
+        let from = &self.layouts[t];
         let mut dims: Vec<DimBanking> = from.dims.iter().filter(|b| b.dim != d).copied().collect();
         dims.push(DimBanking { dim: d, ..like });
         let layout =
             Layout::new(&from.shape, dims).map_err(|m| Error::tensor(&self.tensors[t].name, m))?;
+        self.rebanked(t, layout)
+    }
+
+    /// `t` in `layout`: `t` itself when it already has it, otherwise a twin with that layout,
+    /// filled by a copy kernel placed before the current op.
+    pub(super) fn rebanked(&mut self, t: TensorId, layout: Layout) -> Result<TensorId> {
+        if self.layouts[t] == layout {
+            return Ok(t);
+        }
+        let id = self.twin(t, layout, "rebanked");
+        let kernel = self.copy_kernel(t, id)?;
+        self.kernels.push(kernel);
+        Ok(id)
+    }
+
+    /// A new activation tensor shaped and typed like `t`, in `layout`, with its memories.
+    pub(super) fn twin(&mut self, t: TensorId, layout: Layout, suffix: &str) -> TensorId {
         let id = self.tensors.len();
         let mut info = self.tensors[t].clone();
-        info.name = format!("{}_rebanked", info.name);
+        info.name = format!("{}_{suffix}", info.name);
+        info.shape = layout.shape.clone();
         info.role = crate::bundle::Role::Activation;
-        let source = self.tensors[t].name.clone();
         self.tensors.push(info);
         self.layouts.push(layout);
         self.memory_of.push(Vec::new());
         self.allocate(id, &[id]);
+        id
+    }
 
+    /// A kernel copying `src` into `dst` element by element in row-major order (a reshape when
+    /// the shapes differ), packed into parallel steps. Every source and destination bank is a
+    /// constant, so any two layouts work; a note says what was copied.
+    pub(super) fn copy_kernel(&mut self, src: TensorId, dst: TensorId) -> Result<Kernel> {
+        let elements = self.tensors[src].len();
+        if elements > MAX_REBANK_ELEMENTS {
+            return Err(Error::Unsupported(format!(
+                "node '{}': '{}' ({elements} elements) would need a re-banking copy, which is fully unrolled, and copies are limited to {MAX_REBANK_ELEMENTS} elements; bank it like the tensor it meets instead",
+                self.op, self.tensors[src].name
+            )));
+        }
         let mut steps: Vec<Stmt> = Vec::new();
         let mut step: Vec<Stmt> = Vec::new();
-        let (src_layout, dst_layout) = (&self.layouts[t], &self.layouts[id]);
-        for index in row_major_indices(&from.shape) {
-            let at = |layout: &Layout, tensor: TensorId| {
-                let (bank, offset) = layout.locate(&index);
+        let (src_layout, dst_layout) = (&self.layouts[src], &self.layouts[dst]);
+        let pairs = row_major_indices(&src_layout.shape).zip(row_major_indices(&dst_layout.shape));
+        for (from, to) in pairs {
+            let at = |layout: &Layout, tensor: TensorId, index: &[usize]| {
+                let (bank, offset) = layout.locate(index);
                 Access {
                     mem: self.memory_of[tensor][bank],
                     offset: Affine::constant(offset),
                 }
             };
             let copy = Stmt::Map {
-                dst: at(dst_layout, id),
+                dst: at(dst_layout, dst, &to),
                 op: MapOp::Copy,
-                args: vec![at(src_layout, t)],
+                args: vec![at(src_layout, src, &from)],
             };
             step.push(copy);
             if step_conflict(&self.memories, &step).is_some() {
@@ -135,20 +159,20 @@ impl Lowering {
         if !step.is_empty() {
             steps.push(par(step));
         }
+        let source = &self.tensors[src].name;
         self.notes.push(format!(
             "node '{}': re-banked '{source}' ({}) into '{}' ({}) with a copy kernel of {} steps, so that every access has a constant bank",
             self.op,
-            describe_layout(&self.layouts[t]),
-            self.tensors[id].name,
-            describe_layout(&self.layouts[id]),
+            describe_layout(&self.layouts[src]),
+            self.tensors[dst].name,
+            describe_layout(&self.layouts[dst]),
             steps.len()
         ));
-        self.kernels.push(Kernel {
+        Ok(Kernel {
             name: identifier(&format!("rebank_{source}")),
             origin: format!("re-banking copy for {}", self.op),
             body: steps,
-        });
-        Ok(id)
+        })
     }
 }
 

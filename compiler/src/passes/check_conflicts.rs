@@ -37,6 +37,8 @@ fn accesses(stmt: &Stmt) -> (Vec<&Access>, Option<&Access>) {
     match stmt {
         Stmt::InitAcc { bias, .. } => (bias.iter().map(|(a, _)| a).collect(), None),
         Stmt::Mac { terms, .. } => (terms.iter().flat_map(|(a, b)| [a, b]).collect(), None),
+        Stmt::InitConst { .. } => (Vec::new(), None),
+        Stmt::Reduce { args, .. } => (args.iter().collect(), None),
         Stmt::Requant { dst, .. } => (Vec::new(), Some(dst)),
         Stmt::Map { dst, args, .. } => (args.iter().collect(), Some(dst)),
         Stmt::For { .. } | Stmt::Par(_) => (Vec::new(), None),

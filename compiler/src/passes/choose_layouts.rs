@@ -10,14 +10,19 @@
 //!   `min(B, K)`: output copy `j` reading input bank `u` owns weight bank `(j, u)`, so all `P x Q`
 //!   products of a step read distinct banks and the reduction becomes an adder tree. Biases `[N]`:
 //!   cyclic on dimension 0 by `min(B, N)`.
+//! - Conv and pool activations `[..., C, S...]`: cyclic on the channel dim by `min(B, C)`; conv
+//!   weights and biases as `lower_conv::ConvLayouts` computes in (rows by `min(B, O)`, and for
+//!   groups = 1 columns by `min(B, C)`). Relu and add bank their tensors like the neighbour a
+//!   linear, conv or pool decided.
 //! - A reshape shares its input's memories when both layouts put every element in the same
 //!   (bank, offset); a model input that is only reshaped takes the reshaped layout (the host
-//!   scatters it). Any other reshape between banked layouts is rejected.
+//!   scatters it). Any other reshape becomes a re-banking copy in `lower-graph`.
 //!
 //! Before: `x: [1, 13]`, `fc.weight: [29, 13]`, `y: [1, 29]`, `B = 4`.
 //! After: `x` cyclic dim 1 by 4 (banks of 4, 3, 3, 3), `fc.weight` cyclic dim 0 by 4 (rows 8, 7, 7, 7)
 //! and dim 1 by 4 (16 banks), `y` cyclic dim 1 by 4 (8, 7, 7, 7).
 
+use super::lower_conv::ConvLayouts;
 use crate::banking::{BankingConfig, DimBanking, Layout, Scheme};
 use crate::bundle::Role;
 use crate::error::{Error, Result};
@@ -32,10 +37,11 @@ pub struct Layouts {
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Use {
-    /// Banked on the last dimension.
+    /// Banked on one dimension: the feature dim of a linear's tensors, the channel dim of a
+    /// conv's or pool's (elementwise ops pass theirs on).
     Activation,
-    /// Banked on dimension 0 (rows of a linear weight, or its bias).
-    LinearParameter,
+    /// A parameter whose layout its op chooses (a linear or conv weight, or a bias).
+    Parameter,
 }
 
 pub fn choose_layouts(
@@ -48,7 +54,8 @@ pub fn choose_layouts(
             "banking factor 0: the factor must be at least 1".into(),
         ));
     }
-    let mut uses: Vec<Option<Use>> = vec![None; graph.tensors.len()];
+    let n = graph.tensors.len();
+    let mut uses: Vec<Option<Use>> = vec![None; n];
     let mut note = |t: TensorId, u: Use, op: &str| -> Result<()> {
         match uses[t] {
             Some(prev) if prev != u => Err(Error::Unsupported(format!(
@@ -61,48 +68,92 @@ pub fn choose_layouts(
             }
         }
     };
+    // The banked dimension of each activation, and the layout of each parameter.
+    let mut act_dim: Vec<Option<usize>> = vec![None; n];
+    let mut params: Vec<Option<Layout>> = vec![None; n];
+    let cyclic = |t: TensorId, dims: &[usize]| {
+        let shape = &graph.tensors[t].shape;
+        let banked = dims
+            .iter()
+            .map(|&dim| DimBanking {
+                dim,
+                scheme: Scheme::Cyclic,
+                factor: factor.min(shape[dim]),
+            })
+            .collect();
+        Layout::new(shape, banked).map_err(|m| Error::tensor(&graph.tensors[t].name, m))
+    };
     for op in &graph.ops {
-        match op.kind {
-            OpKind::Linear { x, weight, bias, y } => {
-                note(weight, Use::LinearParameter, &op.name)?;
-                if let Some(b) = bias {
-                    note(b, Use::LinearParameter, &op.name)?;
+        let mut activations = |ts: &[TensorId], dim: Option<usize>| -> Result<()> {
+            for &t in ts {
+                note(t, Use::Activation, &op.name)?;
+                if act_dim[t].is_none() {
+                    act_dim[t] = dim.map(|d| d.min(graph.tensors[t].shape.len() - 1));
                 }
-                note(x, Use::Activation, &op.name)?;
-                note(y, Use::Activation, &op.name)?;
             }
-            OpKind::Relu { x, y } | OpKind::Reshape { x, y } => {
-                note(x, Use::Activation, &op.name)?;
-                note(y, Use::Activation, &op.name)?;
+            Ok(())
+        };
+        match &op.kind {
+            &OpKind::Linear { x, weight, bias, y } => {
+                activations(&[x, y], Some(usize::MAX))?;
+                // Weights: rows (one bank per output copy) and columns (one per input bank), so
+                // an unrolled reduction reads distinct banks: an adder tree.
+                params[weight] = Some(cyclic(weight, &[0, 1])?);
+                note(weight, Use::Parameter, &op.name)?;
+                if let Some(b) = bias {
+                    params[b] = Some(cyclic(b, &[0])?);
+                    note(b, Use::Parameter, &op.name)?;
+                }
             }
-            OpKind::Add { a, b, y } => {
-                for t in [a, b, y] {
-                    note(t, Use::Activation, &op.name)?;
+            &OpKind::Conv {
+                x,
+                weight,
+                bias,
+                y,
+                groups,
+                ..
+            } => {
+                let c = channel_dim(graph, x, &op.kind);
+                activations(&[x, y], Some(c))?;
+                let wanted = ConvLayouts::new(&graph.tensors, x, weight, y, groups, factor)?;
+                params[weight] = Some(wanted.weight);
+                note(weight, Use::Parameter, &op.name)?;
+                if let Some(b) = bias {
+                    params[b] = Some(wanted.bias);
+                    note(b, Use::Parameter, &op.name)?;
+                }
+            }
+            &OpKind::Pool { x, y, .. } => {
+                activations(&[x, y], Some(channel_dim(graph, x, &op.kind)))?;
+            }
+            &OpKind::Relu { x, y } | &OpKind::Reshape { x, y } => activations(&[x, y], None)?,
+            &OpKind::Add { a, b, y } => activations(&[a, b, y], None)?,
+        }
+    }
+    // Elementwise ops bank their tensors like the one already decided (same shapes).
+    for _ in 0..graph.ops.len() {
+        let mut changed = false;
+        for op in &graph.ops {
+            let group: Vec<TensorId> = match op.kind {
+                OpKind::Relu { x, y } => vec![x, y],
+                OpKind::Add { a, b, y } => vec![a, b, y],
+                _ => continue,
+            };
+            if let Some(d) = group.iter().find_map(|&t| act_dim[t]) {
+                for &t in &group {
+                    changed |= act_dim[t].is_none();
+                    act_dim[t].get_or_insert(d);
                 }
             }
         }
+        if !changed {
+            break;
+        }
     }
-    let layouts: Vec<Layout> = graph
-        .tensors
-        .iter()
-        .zip(&uses)
-        .map(|(t, u)| {
-            // Weights: rows (one bank per output copy) and, for a weight matrix, columns too (one
-            // per input bank), so an unrolled reduction reads distinct banks: an adder tree.
-            let dims: Vec<usize> = match u {
-                Some(Use::LinearParameter) => (0..t.shape.len().min(2)).collect(),
-                _ => vec![t.shape.len() - 1],
-            };
-            let banked: Vec<DimBanking> = dims
-                .into_iter()
-                .map(|dim| DimBanking {
-                    dim,
-                    scheme: Scheme::Cyclic,
-                    factor: factor.min(t.shape[dim]),
-                })
-                .filter(|b| b.factor > 1)
-                .collect();
-            Layout::new(&t.shape, banked).map_err(|m| Error::tensor(&t.name, m))
+    let layouts: Vec<Layout> = (0..n)
+        .map(|t| match params[t].take() {
+            Some(l) => Ok(l),
+            None => cyclic(t, &[act_dim[t].unwrap_or(graph.tensors[t].shape.len() - 1)]),
         })
         .collect::<Result<_>>()?;
 
@@ -143,12 +194,8 @@ pub fn choose_layouts(
         {
             // The host scatters the input straight into the reshaped layout.
             storage[x] = y;
-        } else {
-            return Err(Error::Unsupported(format!(
-                "node '{}' ({}): reshaping '{}' {:?} into {:?} would move elements between banks at banking factor {factor}; only an op's inputs can be re-banked with a copy, not a reshape",
-                op.name, op.origin, graph.tensors[x].name, graph.tensors[x].shape, graph.tensors[y].shape
-            )));
         }
+        // Otherwise `lower-graph` moves the elements with a re-banking copy.
     }
     Ok(Layouts { layouts, storage })
 }
@@ -172,7 +219,19 @@ fn only_reshaped(graph: &Graph, t: TensorId) -> bool {
         OpKind::Linear {
             x, weight, bias, ..
         } => x != t && weight != t && bias != Some(t),
-        OpKind::Relu { x, .. } => x != t,
+        OpKind::Conv {
+            x, weight, bias, ..
+        } => x != t && weight != t && bias != Some(t),
+        OpKind::Relu { x, .. } | OpKind::Pool { x, .. } => x != t,
         OpKind::Add { a, b, .. } => a != t && b != t,
     })
+}
+
+/// The channel dimension of a conv's or pool's input.
+fn channel_dim(graph: &Graph, x: TensorId, kind: &OpKind) -> usize {
+    let r = match kind {
+        OpKind::Conv { window, .. } | OpKind::Pool { window, .. } => window.rank(),
+        _ => 0,
+    };
+    graph.tensors[x].shape.len() - r - 1
 }

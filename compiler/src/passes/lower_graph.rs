@@ -56,7 +56,7 @@ pub fn lower_graph(
     config: Option<&BankingConfig>,
 ) -> Result<Program> {
     let layouts = choose_layouts(graph, factor, config)?;
-    let mut lowering = Lowering::new(graph, layouts);
+    let mut lowering = Lowering::new(graph, layouts, factor);
     for op in &graph.ops {
         lowering.next_var = 0;
         lowering.op = op.name.clone();
@@ -64,8 +64,29 @@ pub fn lower_graph(
             OpKind::Linear { x, weight, bias, y } => lowering.linear(x, weight, bias, y)?,
             OpKind::Relu { x, y } => lowering.map(MapOp::Relu, &[x], y)?,
             OpKind::Add { a, b, y } => lowering.map(MapOp::SaturatingAdd, &[a, b], y)?,
-            // Layouts already made the output share its input's memories.
-            OpKind::Reshape { .. } => continue,
+            OpKind::Conv {
+                x,
+                weight,
+                bias,
+                y,
+                ref window,
+                groups,
+            } => lowering.conv(x, weight, bias, y, window, groups)?,
+            OpKind::Pool {
+                x,
+                y,
+                ref window,
+                reduce,
+            } => lowering.pool(x, y, window, reduce)?,
+            // Layouts made the output share its input's memories where they place every element
+            // alike; otherwise the elements move with a copy.
+            OpKind::Reshape { x, y } => {
+                if lowering.memory_of[x] != lowering.memory_of[y] {
+                    let copy = lowering.copy_kernel(x, y)?;
+                    lowering.kernels.push(copy);
+                }
+                continue;
+            }
         };
         let origin = if op.origin.is_empty() {
             op.kind.name().to_string()
@@ -77,6 +98,8 @@ pub fn lower_graph(
             origin,
             body,
         });
+        let after = std::mem::take(&mut lowering.after);
+        lowering.kernels.extend(after);
     }
     Ok(Program {
         name: graph.name.clone(),
@@ -94,6 +117,10 @@ pub(super) struct Lowering {
     /// The memories (banks) of each tensor.
     pub(super) memory_of: Vec<Vec<MemId>>,
     pub(super) kernels: Vec<Kernel>,
+    /// Kernels that run right after the op being lowered (copies of its output).
+    pub(super) after: Vec<Kernel>,
+    /// The banking factor `B`.
+    pub(super) factor: usize,
     /// What the user should know: re-banking copies inserted.
     pub(super) notes: Vec<String>,
     pub(super) next_var: usize,
@@ -102,13 +129,19 @@ pub(super) struct Lowering {
 }
 
 impl Lowering {
-    pub(super) fn new(graph: &Graph, choice: super::choose_layouts::Layouts) -> Self {
+    pub(super) fn new(
+        graph: &Graph,
+        choice: super::choose_layouts::Layouts,
+        factor: usize,
+    ) -> Self {
         let mut lowering = Lowering {
             tensors: graph.tensors.clone(),
             layouts: choice.layouts,
             memories: Vec::new(),
             memory_of: vec![Vec::new(); graph.tensors.len()],
             kernels: Vec::new(),
+            after: Vec::new(),
+            factor,
             notes: Vec::new(),
             next_var: 0,
             op: String::new(),
@@ -263,6 +296,7 @@ impl Lowering {
                         dst: me.access(y, c)?,
                         acc: Acc(j),
                         shift,
+                        scale: None,
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;

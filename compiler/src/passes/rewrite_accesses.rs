@@ -21,13 +21,8 @@ impl Lowering {
         let mut local = Vec::with_capacity(index.len());
         for (d, ix) in index.iter().enumerate() {
             let banking = layout.dims.iter().find(|b| b.dim == d);
-            let value = |ix: &DimIndex| match ix.split {
-                Split::Plain => ix.outer.clone(),
-                Split::Cyclic(u) => ix.outer.clone().scale(u).plus(&Affine::constant(ix.copy)),
-                Split::Block { size, .. } => Affine::constant(ix.copy * size).plus(&ix.outer),
-            };
             let (b, l) = match (banking, ix.split) {
-                (None, _) => (None, value(ix)),
+                (None, _) => (None, ix.value()),
                 (Some(b), Split::Cyclic(u)) if b.scheme != Scheme::Block && u % b.factor == 0 => (
                     Some((ix.copy % b.factor, b.factor)),
                     ix.outer.clone().scale(u / b.factor).plus(&Affine::constant(ix.copy / b.factor)),

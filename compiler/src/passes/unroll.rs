@@ -46,6 +46,30 @@ pub(super) struct DimIndex {
     pub(super) split: Split,
 }
 
+impl DimIndex {
+    /// The index this copy stands for, as an affine expression of the loop variables.
+    pub(super) fn value(&self) -> Affine {
+        match self.split {
+            Split::Plain => self.outer.clone(),
+            Split::Cyclic(u) => self
+                .outer
+                .clone()
+                .scale(u)
+                .plus(&Affine::constant(self.copy)),
+            Split::Block { size, .. } => Affine::constant(self.copy * size).plus(&self.outer),
+        }
+    }
+
+    /// An index into a dimension no layout banks (its bank is always 0).
+    pub(super) fn plain(value: Affine) -> DimIndex {
+        DimIndex {
+            outer: value,
+            copy: 0,
+            split: Split::Plain,
+        }
+    }
+}
+
 /// A loop dimension and who indexes it: `(tensor, tensor dimension)` pairs.
 pub(super) struct LoopDim {
     pub(super) extent: usize,
