@@ -74,6 +74,101 @@ module mlc_sat_add #(
              : sum[WIDTH] ? {1'b1, {(WIDTH - 1) {1'b0}}} : {1'b0, {(WIDTH - 1) {1'b1}}};
 endmodule
 
+// Elementwise ops (docs/numerics.md). A signed constant C arrives as C_NEG (1 when negative) and
+// C_MAG = |C| (Calyx passes parameters as 32-bit integers) and is compared in 64 bits, so it may
+// lie outside the input's format.
+
+// min(max(in, MIN), MAX) on a signed value; both bounds lie in the format.
+module mlc_clamp #(
+    parameter WIDTH = 16,
+    parameter MIN_NEG = 0,
+    parameter MIN_MAG = 0,
+    parameter MAX_NEG = 0,
+    parameter MAX_MAG = 0
+) (
+    input  logic [WIDTH-1:0] in,
+    output logic [WIDTH-1:0] out
+);
+  localparam logic signed [63:0] Min = MIN_NEG != 0 ? -64'(MIN_MAG) : 64'(MIN_MAG);
+  localparam logic signed [63:0] Max = MAX_NEG != 0 ? -64'(MAX_MAG) : 64'(MAX_MAG);
+  logic signed [63:0] x;
+  logic signed [63:0] lower;
+  logic signed [63:0] both;
+  assign x = 64'($signed(in));
+  assign lower = x < Min ? Min : x;
+  assign both = lower > Max ? Max : lower;
+  assign out = both[WIDTH-1:0];
+  logic unused;
+  assign unused = ^both[63:WIDTH];
+endmodule
+
+// in > THRESHOLD ? in : VALUE on a signed value; VALUE lies in the format.
+module mlc_threshold #(
+    parameter WIDTH = 16,
+    parameter T_NEG = 0,
+    parameter T_MAG = 0,
+    parameter V_NEG = 0,
+    parameter V_MAG = 0
+) (
+    input  logic [WIDTH-1:0] in,
+    output logic [WIDTH-1:0] out
+);
+  localparam logic signed [63:0] Threshold = T_NEG != 0 ? -64'(T_MAG) : 64'(T_MAG);
+  localparam logic signed [63:0] Value = V_NEG != 0 ? -64'(V_MAG) : 64'(V_MAG);
+  assign out = 64'($signed(in)) > Threshold ? in : Value[WIDTH-1:0];
+endmodule
+
+// PReLU's choice: in itself when in >= 0, else the scaled (requantized in * slope) value.
+module mlc_prelu #(
+    parameter WIDTH = 16
+) (
+    input  logic [WIDTH-1:0] in,
+    input  logic [WIDTH-1:0] scaled,
+    output logic [WIDTH-1:0] out
+);
+  assign out = in[WIDTH-1] ? scaled : in;
+endmodule
+
+// A lookup's address: addr = clamp((in - LO) >>> SHIFT, 0, SIZE - 1), for the table ROM; above
+// says in >= LO + (SIZE << SHIFT). (Two primitives, address and choice, so that Calyx sees no
+// combinational cycle through the ROM.)
+module mlc_lut_index #(
+    parameter IN_WIDTH = 16,
+    parameter ADDR_WIDTH = 4,
+    parameter LO_NEG = 0,
+    parameter LO_MAG = 0,
+    parameter SHIFT = 0,
+    parameter SIZE = 16
+) (
+    input  logic [  IN_WIDTH-1:0] in,
+    output logic [ADDR_WIDTH-1:0] addr,
+    output logic                  above
+);
+  localparam logic signed [63:0] Lo = LO_NEG != 0 ? -64'(LO_MAG) : 64'(LO_MAG);
+  logic signed [63:0] offset;
+  logic signed [63:0] index;
+  logic below;
+  assign offset = 64'($signed(in)) - Lo;
+  assign index = offset >>> SHIFT;
+  assign below = offset < 0;
+  assign above = index >= 64'(SIZE);
+  assign addr = below ? '0 : above ? ADDR_WIDTH'(SIZE - 1) : index[ADDR_WIDTH-1:0];
+  logic unused;
+  assign unused = ^index[63:ADDR_WIDTH];
+endmodule
+
+// A lookup with identity above the table: in itself when above, else the table's word.
+module mlc_lut_pick #(
+    parameter WIDTH = 16
+) (
+    input  logic [WIDTH-1:0] in,
+    input  logic [WIDTH-1:0] word,
+    input  logic             above,
+    output logic [WIDTH-1:0] out
+);
+  assign out = above ? in : word;
+endmodule
+
 // A signed A_WIDTH x B_WIDTH multiplier with the exact (A_WIDTH + B_WIDTH)-bit product: one DSP
 // multiplier (ECP5 MULT18X18D, Xilinx DSP48) when both widths are at most 18. The handshake and
 // timing are those of Calyx's std_mult_pipe (operands registered on the first edge with go, the

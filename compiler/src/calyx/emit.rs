@@ -20,6 +20,8 @@
 //! Addresses are the affine offsets of the loop IR, built from counters with `mlc_const_mult` and
 //! `std_add` (all index arithmetic in one width, sliced to each memory's address width).
 
+mod elementwise;
+
 use super::rom::{is_rom, rom_externs, rom_module};
 use super::top::is_buffer;
 use crate::ir::loops::{Access, Affine, Kernel, MapOp, Program, ReduceOp, Stmt, Var};
@@ -342,27 +344,9 @@ impl Emitter<'_> {
                 let mut products = Vec::new();
                 let mut first_done = None;
                 for (a, b) in terms {
-                    let (wa, wb) = (
-                        self.program.memories[a.mem].format.width,
-                        self.program.memories[b.mem].format.width,
-                    );
-                    let pw = wa + wb;
-                    let ma = self.address(g, a);
-                    let mb = self.address(g, b);
-                    // The exact signed product of the narrow operands: one DSP multiplier.
-                    let mul = self.fresh_cell("mul", format!("{MULTIPLIER}({wa}, {wb}, {pw})"));
-                    let ep =
-                        self.fresh_cell("ext", format!("std_signext({pw}, {ACCUMULATOR_WIDTH})"));
-                    for line in [
-                        format!("{mul}.left = {ma}.read_data;"),
-                        format!("{mul}.right = {mb}.read_data;"),
-                        format!("{mul}.go = !{mul}.done ? 1'd1;"),
-                        format!("{ep}.in = {mul}.out;"),
-                    ] {
-                        g.push(line);
-                    }
-                    products.push(format!("{ep}.out"));
-                    first_done.get_or_insert(format!("{mul}.done"));
+                    let (product, done) = self.product(g, a, b);
+                    products.push(product);
+                    first_done.get_or_insert(done);
                 }
                 // The accumulator and the products, summed by a balanced tree of adders.
                 let mut level = vec![format!("{acc}.out")];
@@ -437,6 +421,8 @@ impl Emitter<'_> {
             Stmt::Map { dst, op, args } => {
                 let width = self.program.memories[dst.mem].format.width;
                 let srcs: Vec<String> = args.iter().map(|a| self.address(g, a)).collect();
+                // When the value is ready to be written (a multiplier takes cycles).
+                let mut ready = "1'd1".to_string();
                 let value = match op {
                     MapOp::Relu => {
                         let relu = self.fresh_cell("relu", format!("mlc_relu({width})"));
@@ -451,10 +437,15 @@ impl Emitter<'_> {
                         g.push(format!("{add}.right = {}.read_data;", srcs[1]));
                         format!("{add}.out")
                     }
+                    other => {
+                        let (value, done) = self.elementwise(g, *other, args, &srcs, width);
+                        ready = done;
+                        value
+                    }
                 };
                 let mem = self.address(g, dst);
                 g.push(format!("{mem}.write_data = {value};"));
-                g.push(format!("{mem}.write_en = 1'd1;"));
+                g.push(format!("{mem}.write_en = {ready};"));
                 format!("{mem}.done")
             }
             Stmt::For { .. } | Stmt::Par(_) => {
@@ -496,6 +487,29 @@ impl Emitter<'_> {
             level = next;
         }
         level.remove(0)
+    }
+
+    /// The exact signed product of two narrow operands (one DSP multiplier), sign-extended to
+    /// the accumulator width: returns that port and the multiplier's done signal.
+    fn product(&mut self, g: &mut Group, a: &Access, b: &Access) -> (String, String) {
+        let (wa, wb) = (
+            self.program.memories[a.mem].format.width,
+            self.program.memories[b.mem].format.width,
+        );
+        let pw = wa + wb;
+        let ma = self.address(g, a);
+        let mb = self.address(g, b);
+        let mul = self.fresh_cell("mul", format!("{MULTIPLIER}({wa}, {wb}, {pw})"));
+        let ep = self.fresh_cell("ext", format!("std_signext({pw}, {ACCUMULATOR_WIDTH})"));
+        for line in [
+            format!("{mul}.left = {ma}.read_data;"),
+            format!("{mul}.right = {mb}.read_data;"),
+            format!("{mul}.go = !{mul}.done ? 1'd1;"),
+            format!("{ep}.in = {mul}.out;"),
+        ] {
+            g.push(line);
+        }
+        (format!("{ep}.out"), format!("{mul}.done"))
     }
 
     fn next_id(&mut self) -> usize {

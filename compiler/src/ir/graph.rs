@@ -4,6 +4,7 @@
 //! rely on: each tensor is declared once and produced before it is used, operand shapes agree,
 //! formats are supported and the arithmetic cannot overflow the accumulator.
 
+use super::elementwise::Elementwise;
 use crate::bundle::{Bundle, Node, Role};
 use crate::error::{Error, Result};
 use crate::numerics::{FixedFormat, ACCUMULATOR_WIDTH};
@@ -85,6 +86,9 @@ pub enum OpKind {
         window: Window,
         reduce: PoolReduce,
     },
+    /// `scale_shift`, `clamp`, `threshold`, `prelu`, `lut`: one output element per input element,
+    /// with per-channel or constant parameters (`ir::elementwise`).
+    Elementwise(Elementwise),
 }
 
 impl OpKind {
@@ -100,6 +104,7 @@ impl OpKind {
                 ..
             } => "maxpool",
             OpKind::Pool { .. } => "avgpool",
+            OpKind::Elementwise(e) => e.op.name(),
         }
     }
 }
@@ -345,13 +350,16 @@ impl<'n> NodeCtx<'n> {
             "conv" => self.conv(ins, outs, t),
             "maxpool" => self.pool(true, ins, outs, t),
             "avgpool" => self.pool(false, ins, outs, t),
+            op @ ("scale_shift" | "clamp" | "threshold" | "prelu" | "lut") => {
+                Ok(OpKind::Elementwise(self.elementwise(op, ins, outs, t)?))
+            }
             other => Err(self.error(format!(
-                "unsupported op '{other}' (supported: linear, relu, add, flatten, conv, maxpool, avgpool)"
+                "unsupported op '{other}' (supported: linear, relu, add, flatten, conv, maxpool, avgpool, scale_shift, clamp, threshold, prelu, lut)"
             ))),
         }
     }
 
-    fn same_shape_and_format(&self, ids: &[TensorId], t: &[TensorInfo]) -> Result<()> {
+    pub(super) fn same_shape_and_format(&self, ids: &[TensorId], t: &[TensorInfo]) -> Result<()> {
         let first = &t[ids[0]];
         for &i in &ids[1..] {
             if t[i].shape != first.shape {

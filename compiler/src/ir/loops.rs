@@ -129,6 +129,36 @@ pub enum MapOp {
     Copy,
     /// Writes a constant (raw units of `dst`'s format): the border of a padded copy.
     Fill(i64),
+    /// `min(max(x, min), max)`, constants in x's raw units.
+    Clamp {
+        min: i64,
+        max: i64,
+    },
+    /// `x > threshold ? x : value`.
+    Threshold {
+        threshold: i64,
+        value: i64,
+    },
+    /// Arguments `x, scale, shift`: `saturate(round_right((x * scale) + (shift << align)))`, one
+    /// multiplier.
+    ScaleShift {
+        align: u32,
+        right: u32,
+    },
+    /// Arguments `x, slope`: `x >= 0 ? x : saturate(round_right(x * slope))`, one multiplier.
+    Prelu {
+        right: u32,
+    },
+    /// `table[clamp((x - lo) >> shift, 0, len - 1)]`, or `x` from `lo + (len << shift)` on when
+    /// `identity`. The table (a ROM holding the whole table) is read at an address computed from
+    /// the argument's value, not from loop variables: each lock-step copy reads its own ROM.
+    Lut {
+        table: MemId,
+        lo: i64,
+        shift: u32,
+        len: usize,
+        identity: bool,
+    },
 }
 
 /// The operator of a [`Stmt::Reduce`].
@@ -275,11 +305,34 @@ impl Program {
             } => writeln!(f, "{pad}{} = {value}", self.access(dst)),
             Stmt::Map { dst, op, args } => {
                 let args: Vec<String> = args.iter().map(|a| self.access(a)).collect();
-                let op = match op {
-                    MapOp::Relu => "relu",
-                    MapOp::SaturatingAdd => "sat_add",
-                    MapOp::Copy => "copy",
+                let op = match *op {
+                    MapOp::Relu => "relu".to_string(),
+                    MapOp::SaturatingAdd => "sat_add".to_string(),
+                    MapOp::Copy => "copy".to_string(),
                     MapOp::Fill(_) => unreachable!("written above"),
+                    MapOp::Clamp { min, max } => format!("clamp[{min}, {max}]"),
+                    MapOp::Threshold { threshold, value } => {
+                        format!("threshold[> {threshold} else {value}]")
+                    }
+                    MapOp::ScaleShift { align, right } => {
+                        format!("scale_shift[<< {align}, >> {right}]")
+                    }
+                    MapOp::Prelu { right } => format!("prelu[>> {right}]"),
+                    MapOp::Lut {
+                        table,
+                        lo,
+                        shift,
+                        len,
+                        identity,
+                    } => format!(
+                        "lut[{}, lo {lo}, >> {shift}, {len} words, {}]",
+                        self.memories[table].name,
+                        if identity {
+                            "identity above"
+                        } else {
+                            "clamp above"
+                        }
+                    ),
                 };
                 writeln!(f, "{pad}{} = {op}({})", self.access(dst), args.join(", "))
             }

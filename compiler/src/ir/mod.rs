@@ -9,6 +9,7 @@
 //!
 //! `docs/ir.md` shows both on a worked example.
 
+pub mod elementwise;
 pub mod graph;
 pub mod loops;
 pub mod window;

@@ -9,7 +9,7 @@
 //! Rejected: `par { acc0 += x_b0[i0] * w_b0[i0]; acc1 += x_b0[i0 + 1] * w_b1[i0] }`.
 
 use crate::error::{BankConflict, Error, Result};
-use crate::ir::loops::{Access, Memory, Program, Stmt};
+use crate::ir::loops::{Access, MapOp, Memory, Program, Stmt};
 
 pub fn check_conflicts(program: &Program) -> Result<()> {
     for kernel in &program.kernels {
@@ -57,7 +57,30 @@ pub fn step_conflict(memories: &[Memory], stmts: &[Stmt]) -> Option<BankConflict
 fn step(memories: &[Memory], kernel: &str, stmts: &[Stmt]) -> Result<()> {
     // (access, is_write) in program order.
     let mut seen: Vec<(&Access, bool)> = Vec::new();
+    // Tables read at addresses computed from data: one reader per table per step.
+    let mut tables: Vec<(usize, &Access)> = Vec::new();
     for s in stmts {
+        if let Stmt::Map {
+            op: MapOp::Lut { table, .. },
+            args,
+            ..
+        } = s
+        {
+            if let Some((_, other)) = tables.iter().find(|(t, _)| t == table) {
+                let m = &memories[*table];
+                let read =
+                    |a: &Access| format!("{}[lut({}[{}])]", m.name, memories[a.mem].name, a.offset);
+                return Err(Error::Conflict(Box::new(BankConflict {
+                    tensor: m.tensors.join("/"),
+                    bank: m.bank,
+                    memory: m.name.clone(),
+                    first: read(other),
+                    second: read(&args[0]),
+                    kernel: kernel.to_string(),
+                })));
+            }
+            tables.push((*table, &args[0]));
+        }
         let (reads, write) = accesses(s);
         let all = reads
             .into_iter()

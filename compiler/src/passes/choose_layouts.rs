@@ -128,6 +128,7 @@ pub fn choose_layouts(
             }
             &OpKind::Relu { x, y } | &OpKind::Reshape { x, y } => activations(&[x, y], None)?,
             &OpKind::Add { a, b, y } => activations(&[a, b, y], None)?,
+            OpKind::Elementwise(e) => activations(&[e.x, e.y], None)?,
         }
     }
     // Elementwise ops bank their tensors like the one already decided (same shapes).
@@ -137,6 +138,7 @@ pub fn choose_layouts(
             let group: Vec<TensorId> = match op.kind {
                 OpKind::Relu { x, y } => vec![x, y],
                 OpKind::Add { a, b, y } => vec![a, b, y],
+                OpKind::Elementwise(ref e) => vec![e.x, e.y],
                 _ => continue,
             };
             if let Some(d) = group.iter().find_map(|&t| act_dim[t]) {
@@ -179,6 +181,10 @@ pub fn choose_layouts(
             })?;
         }
     }
+
+    super::lower_elementwise::parameter_layouts(graph, &mut layouts, |t| {
+        uses[t].is_none() && !config.is_some_and(|c| c.tensors.contains_key(&graph.tensors[t].name))
+    })?;
 
     let mut storage: Vec<TensorId> = (0..graph.tensors.len()).collect();
     for op in &graph.ops {
@@ -224,6 +230,7 @@ fn only_reshaped(graph: &Graph, t: TensorId) -> bool {
         } => x != t && weight != t && bias != Some(t),
         OpKind::Relu { x, .. } | OpKind::Pool { x, .. } => x != t,
         OpKind::Add { a, b, .. } => a != t && b != t,
+        OpKind::Elementwise(e) => e.x != t,
     })
 }
 

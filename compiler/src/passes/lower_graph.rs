@@ -87,6 +87,7 @@ pub fn lower_graph(
                 }
                 continue;
             }
+            OpKind::Elementwise(e) => lowering.elementwise(e)?,
         };
         let origin = if op.origin.is_empty() {
             op.kind.name().to_string()
@@ -307,37 +308,7 @@ impl Lowering {
     }
 
     pub(super) fn map(&mut self, op: MapOp, args: &[TensorId], y: TensorId) -> Result<Vec<Stmt>> {
-        let shape = self.tensors[y].shape.clone();
-        let mut dims: Vec<LoopDim> = shape
-            .iter()
-            .enumerate()
-            .map(|(d, &extent)| LoopDim {
-                extent,
-                uses: std::iter::once(y)
-                    .chain(args.iter().copied())
-                    .map(|t| (t, d))
-                    .collect(),
-            })
-            .collect();
-        let args = self.agree(&mut dims, args)?;
-        let args = &args;
-        let mut body = |me: &mut Self, copies: &[Vec<DimIndex>]| -> Result<Vec<Stmt>> {
-            let maps = cartesian(copies)
-                .iter()
-                .map(|c| {
-                    Ok(Stmt::Map {
-                        dst: me.access(y, c)?,
-                        op,
-                        args: args
-                            .iter()
-                            .map(|&a| me.access(a, c))
-                            .collect::<Result<_>>()?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            Ok(vec![par(maps)])
-        };
-        self.expand(&dims, &mut Vec::new(), &mut body)
+        self.map_with(y, args, &[], None, |_, _| Ok(op))
     }
 }
 
@@ -437,7 +408,7 @@ fn fnv1a(text: &str) -> u64 {
     })
 }
 
-fn unique(name: String, used: &[String]) -> String {
+pub(super) fn unique(name: String, used: &[String]) -> String {
     if !used.contains(&name) {
         return name;
     }

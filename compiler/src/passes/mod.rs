@@ -7,6 +7,7 @@ pub mod agree_layouts;
 pub mod check_conflicts;
 pub mod choose_layouts;
 pub mod lower_conv;
+pub mod lower_elementwise;
 pub mod lower_graph;
 pub mod rewrite_accesses;
 pub mod unroll;
