@@ -18,6 +18,7 @@ const EXAMPLE_CYCLES: &[(&str, u64)] = &[
     ("uneven_mlp", 5064),
     ("matmul", 35204),
     ("matmul4", 692),
+    ("digits_mlp", 22448),
 ];
 
 #[test]

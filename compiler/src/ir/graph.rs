@@ -353,7 +353,7 @@ impl<'n> NodeCtx<'n> {
             op @ ("scale_shift" | "clamp" | "threshold" | "prelu" | "lut") => {
                 Ok(OpKind::Elementwise(self.elementwise(op, ins, outs, t)?))
             }
-                        other => Err(self.error(format!(
+            other => Err(self.error(format!(
                 "unsupported op '{other}' (supported: linear, relu, add, flatten, conv, maxpool, avgpool, scale_shift, clamp, threshold, prelu, lut)"
             ))),
         }

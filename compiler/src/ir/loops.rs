@@ -127,6 +127,8 @@ pub enum MapOp {
     SaturatingAdd,
     /// Moves an element between layouts (re-banking).
     Copy,
+    /// Writes a constant (raw units of `dst`'s format): the border of a padded copy.
+    Fill(i64),
     /// `min(max(x, min), max)`, constants in x's raw units.
     Clamp {
         min: i64,
@@ -157,8 +159,6 @@ pub enum MapOp {
         len: usize,
         identity: bool,
     },
-    /// Writes a constant (raw units of `dst`'s format): the border of a padded copy.
-    Fill(i64),
 }
 
 /// The operator of a [`Stmt::Reduce`].

@@ -1,0 +1,167 @@
+//! The layer suite: one small PyTorch model per layer case of hls4ml's PyTorch API tests
+//! (`tests/layers/*.py`: convolutions with padding 0 and 1, stride 2, depthwise, 1x1 and
+//! kernel = input; pools on odd sizes with padding 0 and 1; batch norm folded and not; each
+//! activation; flatten after conv; dropout; softmax), each run through the command line as a
+//! user would, `mlcalyx run FILE --banking ... --json`, and required bit-exact at every factor.
+//!
+//! `scripts/layer_suite.py` prints the live status of every case (the error of those listed in
+//! [`PENDING`]). Needs the `.venv` of scripts/setup.sh; `MLCALYX_SKIP_TORCH_TESTS=1` skips it.
+
+mod common;
+
+use common::{describe, run_cli};
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// The cases that run bit-exact, with the banking factors each is checked at.
+const WORKING: &[(&str, &str)] = &[
+    ("act_relu", "1,2,4"),
+    ("batchnorm1d_after_linear", "1,2"),
+    ("dropout", "1,2,4"),
+];
+
+/// The cases that do not run yet, with what they fail on today (the exporter handles them all).
+const PENDING: &[(&str, &str)] = &[
+    ("act_elu", "compiler: unsupported op 'lut'"),
+    ("act_gelu", "compiler: unsupported op 'lut'"),
+    ("act_hardtanh", "compiler: unsupported op 'clamp'"),
+    ("act_leaky_relu", "compiler: unsupported op 'prelu'"),
+    ("act_prelu", "compiler: unsupported op 'prelu'"),
+    ("act_prelu_channels", "compiler: unsupported op 'conv'"),
+    ("act_relu6", "compiler: unsupported op 'clamp'"),
+    ("act_sigmoid", "compiler: unsupported op 'lut'"),
+    ("act_sigmoid_after_conv", "compiler: unsupported op 'conv'"),
+    ("act_silu", "compiler: unsupported op 'lut'"),
+    ("act_softplus", "compiler: unsupported op 'lut'"),
+    ("act_tanh", "compiler: unsupported op 'lut'"),
+    ("act_threshold", "compiler: unsupported op 'threshold'"),
+    ("adaptive_avgpool2d", "compiler: unsupported op 'conv'"),
+    ("avgpool1d_pad0", "compiler: unsupported op 'avgpool'"),
+    ("avgpool1d_pad1", "compiler: unsupported op 'avgpool'"),
+    ("avgpool2d_pad0", "compiler: unsupported op 'avgpool'"),
+    ("avgpool2d_pad1", "compiler: unsupported op 'avgpool'"),
+    (
+        "batchnorm1d_after_relu",
+        "compiler: unsupported op 'scale_shift'",
+    ),
+    ("batchnorm2d_after_conv", "compiler: unsupported op 'conv'"),
+    ("batchnorm2d_after_relu", "compiler: unsupported op 'conv'"),
+    ("conv1d_kernel_eq_input", "compiler: unsupported op 'conv'"),
+    ("conv1d_pad0", "compiler: unsupported op 'conv'"),
+    ("conv1d_pad1", "compiler: unsupported op 'conv'"),
+    ("conv1d_stride2", "compiler: unsupported op 'conv'"),
+    ("conv1d_unbatched", "compiler: unsupported op 'conv'"),
+    ("conv2d_1x1", "compiler: unsupported op 'conv'"),
+    ("conv2d_depthwise", "compiler: unsupported op 'conv'"),
+    (
+        "conv2d_depthwise_multiplier",
+        "compiler: unsupported op 'conv'",
+    ),
+    ("conv2d_kernel_eq_input", "compiler: unsupported op 'conv'"),
+    ("conv2d_pad0", "compiler: unsupported op 'conv'"),
+    ("conv2d_pad1", "compiler: unsupported op 'conv'"),
+    ("conv2d_rect_no_bias", "compiler: unsupported op 'conv'"),
+    ("conv2d_stride2", "compiler: unsupported op 'conv'"),
+    ("dropout2d_after_conv", "compiler: unsupported op 'conv'"),
+    ("flatten_after_conv", "compiler: unsupported op 'conv'"),
+    ("flatten_after_pool", "compiler: unsupported op 'conv'"),
+    ("maxpool1d_pad0", "compiler: unsupported op 'maxpool'"),
+    ("maxpool1d_pad1", "compiler: unsupported op 'maxpool'"),
+    ("maxpool2d_pad0", "compiler: unsupported op 'maxpool'"),
+    ("maxpool2d_pad1", "compiler: unsupported op 'maxpool'"),
+    ("softmax_output", "compiler: unsupported op 'softmax'"),
+];
+
+fn layers_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layers")
+}
+
+#[test]
+fn every_layer_case_is_listed_once() {
+    let mut files: Vec<String> = std::fs::read_dir(layers_dir())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let mut listed: Vec<String> = WORKING
+        .iter()
+        .chain(PENDING)
+        .map(|(n, _)| n.to_string())
+        .collect();
+    listed.sort();
+    assert_eq!(
+        files, listed,
+        "tests/layers/*.py and WORKING + PENDING must name the same cases, each once"
+    );
+}
+
+/// `mlcalyx run tests/layers/<name>.py --banking <factors> --json`: the problems found.
+fn check_case(name: &str, factors: &str) -> Vec<String> {
+    let model = layers_dir().join(format!("{name}.py"));
+    let cwd = tempfile::tempdir().unwrap();
+    let o = run_cli(
+        cwd.path(),
+        [
+            "run".as_ref(),
+            model.as_os_str(),
+            "--banking".as_ref(),
+            factors.as_ref(),
+            "--json".as_ref(),
+        ],
+    );
+    let rows: Vec<Value> = match serde_json::from_slice(&o.stdout) {
+        Ok(Value::Array(rows)) => rows,
+        _ => return vec![format!("{name}: no JSON rows\n{}", describe(&o))],
+    };
+    let expected: Vec<u64> = factors.split(',').map(|f| f.parse().unwrap()).collect();
+    let got: Vec<u64> = rows.iter().filter_map(|r| r["banking"].as_u64()).collect();
+    if got != expected {
+        return vec![format!(
+            "{name}: rows for banking {got:?}, expected {expected:?}"
+        )];
+    }
+    let mut problems = Vec::new();
+    for r in &rows {
+        let ok = r["status"] == "ok"
+            && r["bit_exact"] == true
+            && r["cycles"].as_u64().is_some_and(|c| c > 0);
+        if !ok {
+            problems.push(format!(
+                "{name} at banking {}: status {}, bit_exact {}, error {}",
+                r["banking"], r["status"], r["bit_exact"], r["error"]
+            ));
+        }
+    }
+    if o.status.code() != Some(0) {
+        problems.push(format!("{name}: exit status {:?}", o.status.code()));
+    }
+    problems
+}
+
+#[test]
+fn working_layer_cases_are_bit_exact_through_mlcalyx_run() {
+    if common::torch_python().is_none() {
+        return;
+    }
+    // Two cases at a time: each spends its time in one torch export and a few Verilator builds.
+    let next = AtomicUsize::new(0);
+    let problems = Mutex::new(Vec::new());
+    std::thread::scope(|s| {
+        for _ in 0..2 {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(&(name, factors)) = WORKING.get(i) else {
+                    break;
+                };
+                let found = check_case(name, factors);
+                problems.lock().unwrap().extend(found);
+            });
+        }
+    });
+    let problems = problems.into_inner().unwrap();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}

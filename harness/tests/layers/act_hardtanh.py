@@ -1,0 +1,12 @@
+"""Hardtanh(-1.5, 2) (a clamp) on a ramp of 73 values over [-9, 9] (steps of 1/4)."""
+import torch
+import torch.nn as nn
+
+
+def build():
+    torch.manual_seed(0)
+    model = nn.Sequential(
+        nn.Hardtanh(-1.5, 2.0),
+    )
+    model.eval()
+    return model, (torch.linspace(-9, 9, 73).reshape(1, 73),)
