@@ -142,12 +142,12 @@ module mlc_lut_index #(
 ) (
     input  logic [  IN_WIDTH-1:0] in,
     output logic [ADDR_WIDTH-1:0] addr,
-    output logic                  above
+    output logic                  above,
+    output logic                  below
 );
   localparam logic signed [63:0] Lo = LO_NEG != 0 ? -64'(LO_MAG) : 64'(LO_MAG);
   logic signed [63:0] offset;
   logic signed [63:0] index;
-  logic below;
   assign offset = 64'($signed(in)) - Lo;
   assign index = offset >>> SHIFT;
   assign below = offset < 0;

@@ -188,6 +188,17 @@ impl Emitter<'_> {
         full
     }
 
+    /// A cell of the current kernel, declared on first use and shared by the groups that use it
+    /// (one after another: they run in a `seq`).
+    fn kernel_cell(&mut self, name: &str, prim: String) -> String {
+        let full = format!("{}{name}", self.prefix);
+        let decl = format!("{full} = {prim};");
+        if !self.cells.contains(&decl) {
+            self.cells.push(decl);
+        }
+        full
+    }
+
     fn fresh_cell(&mut self, stem: &str, prim: String) -> String {
         self.fresh += 1;
         let name = format!("{stem}{}", self.fresh);
@@ -444,6 +455,13 @@ impl Emitter<'_> {
                     }
                 };
                 let mem = self.address(g, dst);
+                if let MapOp::Divide { .. } = op {
+                    // The shared divider starts once per group: not again in the cycle it is
+                    // done nor in the cycle the memory write completes (its `done` is low again,
+                    // and a restart would still run when the next group starts it).
+                    let div = format!("{}sm_div", self.prefix);
+                    g.push(format!("{div}.go = !{div}.done & !{mem}.done ? 1'd1;"));
+                }
                 g.push(format!("{mem}.write_data = {value};"));
                 g.push(format!("{mem}.write_en = {ready};"));
                 format!("{mem}.done")

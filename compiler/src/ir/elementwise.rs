@@ -10,6 +10,7 @@
 use super::graph::{NodeCtx, TensorId, TensorInfo};
 use crate::bundle::Role;
 use crate::error::Result;
+use crate::numerics::ACCUMULATOR_WIDTH;
 use serde_json::Value;
 
 /// An elementwise op: `y[i] = op(x[i], params[channel(i)])`.
@@ -41,6 +42,15 @@ pub enum ElemOp {
         shift: u32,
         identity: bool,
     },
+    /// Over each row along `axis`: `d = x - max(row)`, `e = d >= lo ? table[(d - lo) >> shift]
+    /// : 0`, `y = saturate((e << Fy + S / 2) / S)` with `S` the row's sum of `e` (integer
+    /// division). Not elementwise in its data flow (lowered by `passes::lower_softmax`), but
+    /// banked like one.
+    Softmax {
+        table: TensorId,
+        lo: i64,
+        shift: u32,
+    },
 }
 
 impl ElemOp {
@@ -51,6 +61,7 @@ impl ElemOp {
             ElemOp::Threshold { .. } => "threshold",
             ElemOp::Prelu { .. } => "prelu",
             ElemOp::Lut { .. } => "lut",
+            ElemOp::Softmax { .. } => "softmax",
         }
     }
 
@@ -66,7 +77,7 @@ impl ElemOp {
     /// A table read at an address computed from x (not from loop variables).
     pub fn table(&self) -> Option<TensorId> {
         match *self {
-            ElemOp::Lut { table, .. } => Some(table),
+            ElemOp::Lut { table, .. } | ElemOp::Softmax { table, .. } => Some(table),
             _ => None,
         }
     }
@@ -79,6 +90,22 @@ pub const MAX_CONSTANT: i64 = i32::MAX as i64;
 /// The largest lookup table (words of one ROM, replicated per lock-step copy).
 pub const MAX_TABLE: usize = 4096;
 
+/// The width of softmax's row-sum memory (signed, the table's fractional bits).
+pub const SUM_WIDTH: u32 = 32;
+
+/// Bits needed to hold values `0..=n`.
+fn bits(n: usize) -> u32 {
+    (usize::BITS - n.leading_zeros()).max(1)
+}
+
+/// The unsigned width of softmax's division for a row of `n` table values `e` (`table_width`
+/// bits, signed, `e >= 0`) into `frac_y` fractional bits: the numerator `e << frac_y + S / 2`
+/// is below `2^(table_width - 1 + frac_y) + n * 2^(table_width - 2)`, plus a zero sign bit so the
+/// quotient reads as a non-negative signed value.
+pub fn division_width(table_width: u32, frac_y: u32, n: usize) -> u32 {
+    (table_width - 1 + frac_y).max(table_width - 2 + bits(n)) + 2
+}
+
 impl NodeCtx<'_> {
     pub(super) fn elementwise(
         &self,
@@ -89,7 +116,7 @@ impl NodeCtx<'_> {
     ) -> Result<Elementwise> {
         let arity = match op {
             "scale_shift" => 3,
-            "prelu" | "lut" => 2,
+            "prelu" | "lut" | "softmax" => 2,
             _ => 1,
         };
         self.arity(ins, outs, &[arity])?;
@@ -146,37 +173,80 @@ impl NodeCtx<'_> {
                 self.check_linear_numerics(x, slope, None, y, 1, t)?;
                 (ElemOp::Prelu { slope }, axis)
             }
+            "softmax" => {
+                let axis = self.axis(x, t, false)?;
+                (self.softmax(x, ins[1], y, t)?, axis)
+            }
             _ => (self.lut(x, ins[1], y, t)?, None),
         };
         Ok(Elementwise { x, y, op, axis })
     }
 
-    fn lut(&self, x: TensorId, table: TensorId, y: TensorId, t: &[TensorInfo]) -> Result<ElemOp> {
-        let len = match t[table].shape.as_slice() {
-            [n] if *n <= MAX_TABLE => *n,
-            s => {
-                return Err(self.error(format!(
-                    "table '{}' has shape {s:?}, expected [T] with T <= {MAX_TABLE}",
-                    t[table].name
-                )))
+    /// The length of a 1-D lookup table.
+    fn table_len(&self, table: TensorId, t: &[TensorInfo]) -> Result<usize> {
+        match t[table].shape.as_slice() {
+            [n] if *n <= MAX_TABLE => Ok(*n),
+            s => Err(self.error(format!(
+                "table '{}' has shape {s:?}, expected [T] with T <= {MAX_TABLE}",
+                t[table].name
+            ))),
+        }
+    }
+
+    /// The `shift` attribute of a table lookup.
+    fn table_shift(&self) -> Result<u32> {
+        match self.attr("shift")? {
+            Value::Number(n) if n.as_u64().is_some_and(|s| s < 32) => {
+                Ok(n.as_u64().unwrap_or(0) as u32)
             }
-        };
+            v => Err(self.error(format!(
+                "attribute 'shift' is {v}, expected an integer in 0..32"
+            ))),
+        }
+    }
+
+    fn softmax(
+        &self,
+        x: TensorId,
+        table: TensorId,
+        y: TensorId,
+        t: &[TensorInfo],
+    ) -> Result<ElemOp> {
+        self.table_len(table, t)?;
+        let shift = self.table_shift()?;
+        let lo = self.constant("lo", false, t[x].format)?.expect("required");
+        if lo > 0 {
+            return Err(self.error(format!(
+                "attribute 'lo' = {lo} must be <= 0 (x - max(x) is never positive)"
+            )));
+        }
+        // The row sum lives in a SUM_WIDTH-bit register; the division's numerator
+        // e << Fy + S / 2 in at most ACCUMULATOR_WIDTH bits.
+        let axis = self.axis(x, t, false)?.expect("not nullable");
+        let n = t[x].shape[axis];
+        let (fe, fy) = (t[table].format, t[y].format);
+        if division_width(fe.width, fy.frac, n) > ACCUMULATOR_WIDTH
+            || u64::from(fe.width - 1) + u64::from(bits(n)) > u64::from(SUM_WIDTH - 1)
+        {
+            return Err(self.error(format!(
+                "a row of {n} values of the table's format {fe} into the output format {fy} needs a sum of up to {} bits and a division of {} bits, beyond {} and {ACCUMULATOR_WIDTH}",
+                fe.width - 1 + bits(n),
+                division_width(fe.width, fy.frac, n),
+                SUM_WIDTH - 1
+            )));
+        }
+        Ok(ElemOp::Softmax { table, lo, shift })
+    }
+
+    fn lut(&self, x: TensorId, table: TensorId, y: TensorId, t: &[TensorInfo]) -> Result<ElemOp> {
+        let len = self.table_len(table, t)?;
         if t[table].format != t[y].format {
             return Err(self.error(format!(
                 "format mismatch: table '{}' is {} but output '{}' is {} (the table holds output values)",
                 t[table].name, t[table].format, t[y].name, t[y].format
             )));
         }
-        let shift = match self.attr("shift")? {
-            Value::Number(n) if n.as_u64().is_some_and(|s| s < 32) => {
-                n.as_u64().unwrap_or(0) as u32
-            }
-            v => {
-                return Err(self.error(format!(
-                    "attribute 'shift' is {v}, expected an integer in 0..32"
-                )))
-            }
-        };
+        let shift = self.table_shift()?;
         let identity = match self.attr("above")? {
             Value::String(s) if s == "clamp" => false,
             Value::String(s) if s == "identity" => true,

@@ -350,11 +350,11 @@ impl<'n> NodeCtx<'n> {
             "conv" => self.conv(ins, outs, t),
             "maxpool" => self.pool(true, ins, outs, t),
             "avgpool" => self.pool(false, ins, outs, t),
-            op @ ("scale_shift" | "clamp" | "threshold" | "prelu" | "lut") => {
+            op @ ("scale_shift" | "clamp" | "threshold" | "prelu" | "lut" | "softmax") => {
                 Ok(OpKind::Elementwise(self.elementwise(op, ins, outs, t)?))
             }
             other => Err(self.error(format!(
-                "unsupported op '{other}' (supported: linear, relu, add, flatten, conv, maxpool, avgpool, scale_shift, clamp, threshold, prelu, lut)"
+                "unsupported op '{other}' (supported: linear, relu, add, flatten, conv, maxpool, avgpool, scale_shift, clamp, threshold, prelu, lut, softmax)"
             ))),
         }
     }

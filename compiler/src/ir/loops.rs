@@ -159,6 +159,31 @@ pub enum MapOp {
         len: usize,
         identity: bool,
     },
+    /// Arguments `x, m` (softmax's row maximum, x's format): `d = x - m`, then
+    /// `d >= lo ? table[min((d - lo) >> shift, len - 1)] : 0`, the table a ROM read at an address
+    /// computed from the data.
+    SoftmaxExp {
+        table: MemId,
+        lo: i64,
+        shift: u32,
+        len: usize,
+    },
+    /// Arguments `e, s` (both >= 0, `s > 0`): `saturate((e << frac + s / 2) / s)`, an unsigned
+    /// `width`-bit division (one shared divider per kernel, about `width` cycles).
+    Divide {
+        frac: u32,
+        width: u32,
+    },
+}
+
+impl MapOp {
+    /// The table a lookup reads at an address computed from the data.
+    pub fn table(&self) -> Option<MemId> {
+        match *self {
+            MapOp::Lut { table, .. } | MapOp::SoftmaxExp { table, .. } => Some(table),
+            _ => None,
+        }
+    }
 }
 
 /// The operator of a [`Stmt::Reduce`].
@@ -333,6 +358,16 @@ impl Program {
                             "clamp above"
                         }
                     ),
+                    MapOp::SoftmaxExp {
+                        table,
+                        lo,
+                        shift,
+                        len,
+                    } => format!(
+                        "softmax_exp[{}, lo {lo}, >> {shift}, {len} words]",
+                        self.memories[table].name
+                    ),
+                    MapOp::Divide { frac, width } => format!("divide[<< {frac}, {width} bits]"),
                 };
                 writeln!(f, "{pad}{} = {op}({})", self.access(dst), args.join(", "))
             }

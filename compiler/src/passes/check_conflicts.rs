@@ -9,7 +9,7 @@
 //! Rejected: `par { acc0 += x_b0[i0] * w_b0[i0]; acc1 += x_b0[i0 + 1] * w_b1[i0] }`.
 
 use crate::error::{BankConflict, Error, Result};
-use crate::ir::loops::{Access, MapOp, Memory, Program, Stmt};
+use crate::ir::loops::{Access, Memory, Program, Stmt};
 
 pub fn check_conflicts(program: &Program) -> Result<()> {
     for kernel in &program.kernels {
@@ -60,14 +60,12 @@ fn step(memories: &[Memory], kernel: &str, stmts: &[Stmt]) -> Result<()> {
     // Tables read at addresses computed from data: one reader per table per step.
     let mut tables: Vec<(usize, &Access)> = Vec::new();
     for s in stmts {
-        if let Stmt::Map {
-            op: MapOp::Lut { table, .. },
-            args,
-            ..
-        } = s
-        {
-            if let Some((_, other)) = tables.iter().find(|(t, _)| t == table) {
-                let m = &memories[*table];
+        if let Some((table, args)) = match s {
+            Stmt::Map { op, args, .. } => op.table().map(|t| (t, args)),
+            _ => None,
+        } {
+            if let Some((_, other)) = tables.iter().find(|(t, _)| *t == table) {
+                let m = &memories[table];
                 let read =
                     |a: &Access| format!("{}[lut({}[{}])]", m.name, memories[a.mem].name, a.offset);
                 return Err(Error::Conflict(Box::new(BankConflict {
@@ -79,7 +77,7 @@ fn step(memories: &[Memory], kernel: &str, stmts: &[Stmt]) -> Result<()> {
                     kernel: kernel.to_string(),
                 })));
             }
-            tables.push((*table, &args[0]));
+            tables.push((table, &args[0]));
         }
         let (reads, write) = accesses(s);
         let all = reads

@@ -86,6 +86,10 @@ impl Lowering {
                 };
                 self.map_with(y, &[x], &[slope], e.axis, |_, _| Ok(op))
             }
+            ElemOp::Softmax { table, lo, shift } => {
+                let axis = e.axis.expect("softmax has an axis (validated)");
+                self.softmax(x, table, y, axis, lo, shift)
+            }
             ElemOp::Lut {
                 table,
                 lo,

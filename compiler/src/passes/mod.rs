@@ -9,5 +9,6 @@ pub mod choose_layouts;
 pub mod lower_conv;
 pub mod lower_elementwise;
 pub mod lower_graph;
+pub mod lower_softmax;
 pub mod rewrite_accesses;
 pub mod unroll;

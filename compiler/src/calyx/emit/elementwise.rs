@@ -123,6 +123,73 @@ impl Emitter<'_> {
                 }
                 (format!("{pick}.out"), now)
             }
+            MapOp::SoftmaxExp {
+                table,
+                lo,
+                shift,
+                len,
+            } => {
+                // d = x - m in one more bit than x (it cannot overflow); below lo, e = 0.
+                let wx = self.program.memories[args[0].mem].format.width;
+                let wd = wx + 1;
+                let rom = self.program.memories[table].name.clone();
+                let ext_x = self.kernel_cell("sm_ext_x", format!("std_signext({wx}, {wd})"));
+                let ext_m = self.kernel_cell("sm_ext_m", format!("std_signext({wx}, {wd})"));
+                let sub = self.kernel_cell("sm_sub", format!("std_sub({wd})"));
+                let index = self.kernel_cell(
+                    "sm_index",
+                    format!(
+                        "mlc_lut_index({wd}, {}, {}, {shift}, {len})",
+                        bits_for(len - 1),
+                        signed(lo)
+                    ),
+                );
+                let pick = self.kernel_cell("sm_pick", format!("mlc_lut_pick({width})"));
+                for line in [
+                    format!("{ext_x}.in = {x};"),
+                    format!("{ext_m}.in = {}.read_data;", srcs[1]),
+                    format!("{sub}.left = {ext_x}.out;"),
+                    format!("{sub}.right = {ext_m}.out;"),
+                    format!("{index}.in = {sub}.out;"),
+                    format!("{rom}.addr0 = {index}.addr;"),
+                    // below ? 0 : word
+                    format!("{pick}.in = {width}'d0;"),
+                    format!("{pick}.word = {rom}.read_data;"),
+                    format!("{pick}.above = {index}.below;"),
+                ] {
+                    g.push(line);
+                }
+                (format!("{pick}.out"), now)
+            }
+            MapOp::Divide { frac, width: wq } => {
+                let we = self.program.memories[args[0].mem].format.width;
+                let ws = self.program.memories[args[1].mem].format.width;
+                let pad_e = self.kernel_cell("sm_pad_e", format!("std_pad({we}, {wq})"));
+                // The sum fits the division width (`division_width`), its memory may be wider.
+                let resize = if ws > wq { "std_slice" } else { "std_pad" };
+                let pad_s = self.kernel_cell("sm_pad_s", format!("{resize}({ws}, {wq})"));
+                let lsh = self.kernel_cell("sm_lsh", format!("std_lsh({wq})"));
+                let half = self.kernel_cell("sm_half", format!("std_rsh({wq})"));
+                let num = self.kernel_cell("sm_num", format!("std_add({wq})"));
+                let div = self.kernel_cell("sm_div", format!("std_div_pipe({wq})"));
+                let sat = self.kernel_cell("sm_saturate", format!("mlc_requant({wq}, {width}, 0)"));
+                for line in [
+                    format!("{pad_e}.in = {x};"),
+                    format!("{pad_s}.in = {}.read_data;", srcs[1]),
+                    format!("{lsh}.left = {pad_e}.out;"),
+                    format!("{lsh}.right = {wq}'d{frac};"),
+                    format!("{half}.left = {pad_s}.out;"),
+                    format!("{half}.right = {wq}'d1;"),
+                    format!("{num}.left = {lsh}.out;"),
+                    format!("{num}.right = {half}.out;"),
+                    format!("{div}.left = {num}.out;"),
+                    format!("{div}.right = {pad_s}.out;"),
+                    format!("{sat}.in = {div}.out_quotient;"),
+                ] {
+                    g.push(line);
+                }
+                (format!("{sat}.out"), format!("{div}.done"))
+            }
             MapOp::Relu | MapOp::SaturatingAdd | MapOp::Copy | MapOp::Fill(_) => {
                 unreachable!("emitted by Emitter::leaf")
             }
