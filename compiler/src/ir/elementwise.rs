@@ -357,3 +357,84 @@ impl NodeCtx<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod softmax_tests {
+    use crate::bundle::{Bundle, Model};
+    use crate::ir::graph::Graph;
+    use serde_json::{json, Value};
+
+    /// `softmax(x: [2, 3] s8.8, table) -> y` with the table's shape, formats and attributes
+    /// as given; the validation error.
+    fn error(
+        table_shape: &[usize],
+        table_fmt: (u32, u32),
+        y_fmt: (u32, u32),
+        attrs: Value,
+    ) -> String {
+        let fmt = |(width, frac): (u32, u32)| json!({"signed": true, "width": width, "frac": frac});
+        let model: Model = serde_json::from_value(json!({
+            "schema": "mlcalyx-bundle",
+            "version": 1,
+            "model": {"name": "m", "source": "m.py"},
+            "tensors": [
+                {"name": "x", "role": "input", "shape": [2, 3], "format": fmt((16, 8))},
+                {"name": "t", "role": "weight", "shape": table_shape, "format": fmt(table_fmt),
+                 "file": "weights/t.npy"},
+                {"name": "y", "role": "output", "shape": [2, 3], "format": fmt(y_fmt)}
+            ],
+            "nodes": [{"name": "sm", "op": "softmax", "inputs": ["x", "t"], "outputs": ["y"],
+                       "attrs": attrs}],
+            "inputs": ["x"],
+            "outputs": ["y"],
+            "golden": {"inputs": {}, "outputs": {}}
+        }))
+        .expect("a well-formed model.json");
+        let bundle = Bundle {
+            dir: "b".into(),
+            model,
+        };
+        match Graph::from_bundle(&bundle) {
+            Ok(_) => panic!("expected a validation error"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const Q: (u32, u32) = (16, 8);
+    const E: (u32, u32) = (16, 14);
+
+    #[test]
+    fn softmax_validation_errors_name_the_node_and_the_cause() {
+        let ok = json!({"axis": 1, "lo": -1024, "shift": 8});
+        let with = |k: &str, v: Value| {
+            let mut a = ok.clone();
+            a[k] = v;
+            a
+        };
+        assert_eq!(
+            error(&[5], E, Q, with("axis", json!(2))),
+            "node 'sm' (softmax): attribute 'axis' is 2, expected a dimension of 'x' (0..2)"
+        );
+        assert_eq!(
+            error(&[5], E, Q, with("lo", json!(256))),
+            "node 'sm' (softmax): attribute 'lo' = 256 must be <= 0 (x - max(x) is never positive)"
+        );
+        assert_eq!(
+            error(&[5], E, Q, with("shift", json!(-1))),
+            "node 'sm' (softmax): attribute 'shift' is -1, expected an integer in 0..32"
+        );
+        assert_eq!(
+            error(&[5], E, Q, json!({"axis": 1, "lo": -1024})),
+            "node 'sm' (softmax): attribute 'shift' is missing"
+        );
+        assert_eq!(
+            error(&[5, 1], E, Q, ok.clone()),
+            "node 'sm' (softmax): table 't' has shape [5, 1], expected [T] with T <= 4096"
+        );
+        // s2.30 into s1.31: e << 31 alone needs 62 bits.
+        assert_eq!(
+            error(&[5], (32, 30), (32, 31), ok),
+            "node 'sm' (softmax): a row of 3 values of the table's format s2.30 into the output format s1.31 needs a sum of up to 33 bits and a division of 64 bits, beyond 31 and 48"
+        );
+    }
+}
