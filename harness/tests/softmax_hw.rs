@@ -9,11 +9,12 @@
 
 mod common;
 
-use common::{BundleSpec, Fmt, Q8_8};
+use common::{describe, run_cli, BundleSpec, Fmt, Q8_8};
 use mlcalyx_compiler::Bundle;
 use mlcalyx_harness::{run_bundle, RunSettings};
 use mlcalyx_sim::Verilator;
-use serde_json::json;
+use serde_json::{json, Value};
+use std::path::Path;
 
 /// s2.14: the exp table's format.
 const S2_14: Fmt = Fmt::new(16, 14);
@@ -92,4 +93,39 @@ fn softmax_at_its_edges() {
         .collect();
     // Elements one at a time at every factor (the banking only moves where they are).
     assert_eq!(cycles, [1696, 1696, 1696]);
+}
+
+/// The layer case `softmax_output` (Linear(10, 6) then Softmax over the last dim, Q8.8) through
+/// `mlcalyx run --banking 1,2 --json`: bit-exact, the cycles pinned (the linear's 2 outputs per
+/// step halve its part; the softmax's 6 elements run one at a time at both factors).
+#[test]
+fn softmax_output_layer_case_through_mlcalyx_run() {
+    if common::torch_python().is_none() {
+        return;
+    }
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layers/softmax_output.py");
+    let cwd = tempfile::tempdir().unwrap();
+    let o = run_cli(
+        cwd.path(),
+        [
+            "run".as_ref(),
+            model.as_os_str(),
+            "--banking".as_ref(),
+            "1,2".as_ref(),
+            "--json".as_ref(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
+    let rows: Vec<Value> = serde_json::from_slice(&o.stdout).expect("JSON rows");
+    let got: Vec<(u64, bool, u64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["banking"].as_u64().unwrap(),
+                r["bit_exact"] == true,
+                r["cycles"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(got, [(1, true, 734), (2, true, 356)], "{}", describe(&o));
 }

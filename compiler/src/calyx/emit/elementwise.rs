@@ -1,4 +1,4 @@
-//! Calyx for the elementwise ops with parameters (`MapOp::Clamp` .. `MapOp::Lut`): the value each
+//! Calyx for the elementwise ops with parameters (`MapOp::Clamp` .. `MapOp::Divide`): the value each
 //! writes, built from our primitives (`compiler/primitives/mlcalyx.sv`).
 //!
 //! | op            | cells                                                          | cycles |
@@ -8,6 +8,11 @@
 //! | `scale_shift` | `mlc_mult_pipe`, the shifted shift added, `mlc_requant`         | 4      |
 //! | `prelu`       | `mlc_mult_pipe`, `mlc_requant`, `mlc_prelu` (picks x when x >= 0)| 4      |
 //! | `lut`         | `mlc_lut_index` (x -> ROM address), `mlc_lut_pick` (identity)  | 1      |
+//! | `softmax_exp` | `std_sub` (x - m, one bit wider), `mlc_lut_index`, `mlc_lut_pick` (0 below lo) | 1 |
+//! | `divide`      | `std_lsh`/`std_rsh`/`std_add` (numerator), `std_div_pipe`, `mlc_requant` | ~W + 2 |
+//!
+//! The softmax cells are the kernel's (`kernel_cell`): one divider per kernel, shared by the
+//! elements, which run one after another.
 //!
 //! Signed constants are passed as a sign and a magnitude: Calyx parameters are 32-bit integers.
 
