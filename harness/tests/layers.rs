@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{describe, run_cli};
+use common::{describe, run_json};
 use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -103,16 +103,7 @@ fn every_layer_case_is_listed_once() {
 fn check_case(name: &str, factors: &str) -> Vec<String> {
     let model = layers_dir().join(format!("{name}.py"));
     let cwd = tempfile::tempdir().unwrap();
-    let o = run_cli(
-        cwd.path(),
-        [
-            "run".as_ref(),
-            model.as_os_str(),
-            "--banking".as_ref(),
-            factors.as_ref(),
-            "--json".as_ref(),
-        ],
-    );
+    let o = run_json(cwd.path(), &model, factors);
     let rows: Vec<Value> = match serde_json::from_slice(&o.stdout) {
         Ok(Value::Array(rows)) => rows,
         _ => return vec![format!("{name}: no JSON rows\n{}", describe(&o))],

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{describe, run_cli, BundleSpec, Fmt, Q8_8};
+use common::{describe, run_json, BundleSpec, Fmt, Q8_8};
 use mlcalyx_compiler::Bundle;
 use mlcalyx_harness::{run_bundle, RunSettings};
 use mlcalyx_sim::Verilator;
@@ -105,16 +105,7 @@ fn softmax_output_layer_case_through_mlcalyx_run() {
     }
     let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layers/softmax_output.py");
     let cwd = tempfile::tempdir().unwrap();
-    let o = run_cli(
-        cwd.path(),
-        [
-            "run".as_ref(),
-            model.as_os_str(),
-            "--banking".as_ref(),
-            "1,2".as_ref(),
-            "--json".as_ref(),
-        ],
-    );
+    let o = run_json(cwd.path(), &model, "1,2");
     assert_eq!(o.status.code(), Some(0), "{}", describe(&o));
     let rows: Vec<Value> = serde_json::from_slice(&o.stdout).expect("JSON rows");
     let got: Vec<(u64, bool, u64)> = rows

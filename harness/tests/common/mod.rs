@@ -42,6 +42,20 @@ where
         .expect("cannot start the mlcalyx binary")
 }
 
+/// `mlcalyx run MODEL --banking FACTORS --json` in `cwd`.
+pub fn run_json(cwd: &Path, model: &Path, factors: &str) -> Output {
+    run_cli(
+        cwd,
+        [
+            "run".as_ref(),
+            model.as_os_str(),
+            "--banking".as_ref(),
+            factors.as_ref(),
+            "--json".as_ref(),
+        ],
+    )
+}
+
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
