@@ -91,13 +91,15 @@ fn softmax_at_its_edges() {
             r.cycles.expect("a run has cycles")
         })
         .collect();
-    // Elements one at a time at every factor (the banking only moves where they are).
-    assert_eq!(cycles, [1696, 1696, 1696]);
+    // Elements one at a time at every factor: loops at banking 1 (the rows are stored in order;
+    // loop control costs cycles), straight-line code over the banks at 2 and 4.
+    assert_eq!(cycles, [2176, 1696, 1696]);
 }
 
 /// The layer case `softmax_output` (Linear(10, 6) then Softmax over the last dim, Q8.8) through
 /// `mlcalyx run --banking 1,2 --json`: bit-exact, the cycles pinned (the linear's 2 outputs per
-/// step halve its part; the softmax's 6 elements run one at a time at both factors).
+/// step halve its part; the softmax's 6 elements run one at a time at both factors, in loops at
+/// banking 1).
 #[test]
 fn softmax_output_layer_case_through_mlcalyx_run() {
     if common::torch_python().is_none() {
@@ -118,5 +120,5 @@ fn softmax_output_layer_case_through_mlcalyx_run() {
             )
         })
         .collect();
-    assert_eq!(got, [(1, true, 734), (2, true, 356)], "{}", describe(&o));
+    assert_eq!(got, [(1, true, 809), (2, true, 356)], "{}", describe(&o));
 }

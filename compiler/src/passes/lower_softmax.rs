@@ -1,28 +1,34 @@
 //! Lowering of `softmax` (`ElemOp::Softmax`): per row along the axis, four passes over the row's
-//! elements, one element at a time, each access naming the bank and offset that hold the element
-//! (so every banking factor is correct; the rows run serially, elements one per step).
+//! elements, one element at a time. When x and y are one memory each holding the rows in order
+//! along the last dim (banking 1), the rows and passes are loops; otherwise every access names
+//! the bank and offset that hold its element (straight-line code, correct at every banking).
 //!
 //! Scratch memories of the kernel: `<y>_max` (one word, x's format), `<y>_exp` (the row's `e`, the
 //! table's format) and `<y>_sum` (one word, `SUM_WIDTH` bits).
 //!
 //! Before (graph): `softmax(x: [1, 3], exp_table: [2049], axis 1, lo -4096, shift 1) -> y`.
-//! After (loops):
+//! After (loops), banking 1:
 //! ```text
 //! kernel softmax (softmax)
 //!   acc0 = -32768
-//!   acc0 = max(acc0, x[0])
-//!   acc0 = max(acc0, x[1])
-//!   acc0 = max(acc0, x[2])
+//!   for i0 in 0..3 {
+//!     acc0 = max(acc0, x[i0])
+//!   }
 //!   y_max[0] = requant(acc0 >> 0)
-//!   y_exp[0] = softmax_exp[exp_table, lo -4096, >> 1, 2049 words](x[0], y_max[0])
-//!   ... (elements 1, 2)
+//!   for i1 in 0..3 {
+//!     y_exp[i1] = softmax_exp[exp_table, lo -4096, >> 1, 2049 words](x[i1], y_max[0])
+//!   }
 //!   acc1 = 0
-//!   acc1 += y_exp[0]
-//!   ... (elements 1, 2)
+//!   for i2 in 0..3 {
+//!     acc1 += y_exp[i2]
+//!   }
 //!   y_sum[0] = requant(acc1 >> 0)
-//!   y[0] = divide[<< 8, 25 bits](y_exp[0], y_sum[0])
-//!   ... (elements 1, 2)
+//!   for i3 in 0..3 {
+//!     y[i3] = divide[<< 8, 25 bits](y_exp[i3], y_sum[0])
+//!   }
 //! ```
+//! With banking 2 the same statements are written out per element: `x_b0[0]`, `x_b1[0]`,
+//! `x_b0[1]`, ...
 
 use super::lower_graph::{identifier, unique, Lowering};
 use crate::bundle::Role;
@@ -69,10 +75,7 @@ impl Lowering {
                 frac: fe.frac,
             },
         );
-        let word = |mem: MemId, offset: usize| Access {
-            mem,
-            offset: Affine::constant(offset),
-        };
+        let word = |mem: MemId, offset: Affine| Access { mem, offset };
         let exp_op = MapOp::SoftmaxExp {
             table: table_mem,
             lo,
@@ -83,56 +86,109 @@ impl Lowering {
             frac: fy.frac,
             width: division_width(fe.width, fy.frac, n),
         };
+        // Unbanked rows along the last dim, stored in order, run as loops; any other layout
+        // names each element's word (straight-line code).
+        let plain = |t: TensorId| match self.memory_of[t][..] {
+            [mem] => self.memories[mem]
+                .elements
+                .iter()
+                .enumerate()
+                .all(|(i, &e)| i == e),
+            _ => false,
+        };
+        let rolled = inner == 1 && plain(x) && plain(y);
         let (m, s) = (Acc(0), Acc(1));
+        let row_var = if rolled { self.var(rows) } else { None };
         let mut body = Vec::new();
-        for row in 0..rows {
-            // Flat index of element j of this row.
+        for row in 0..if rolled { 1 } else { rows } {
             let base = (row / inner) * n * inner + row % inner;
-            let xs = (0..n)
-                .map(|j| self.element(x, base + j * inner))
-                .collect::<Result<Vec<_>>>()?;
-            let ys = (0..n)
-                .map(|j| self.element(y, base + j * inner))
-                .collect::<Result<Vec<_>>>()?;
+            // Element j (a constant, or a loop variable when rolled) of this row of tensor t.
+            let at = |me: &Self, t: TensorId, j: &Affine| -> Result<Access> {
+                if rolled {
+                    Ok(Access {
+                        mem: me.memory_of[t][0],
+                        offset: Affine::var(row_var).scale(n).plus(j),
+                    })
+                } else {
+                    me.element(t, base + j.constant * inner)
+                }
+            };
             body.push(Stmt::InitConst {
                 acc: m,
                 value: fx.min_raw(),
             });
-            body.extend(xs.iter().map(|a| Stmt::Reduce {
-                acc: m,
-                op: crate::ir::loops::ReduceOp::Max,
-                args: vec![a.clone()],
-            }));
+            body.extend(self.each(n, rolled, |me, j| {
+                Ok(Stmt::Reduce {
+                    acc: m,
+                    op: crate::ir::loops::ReduceOp::Max,
+                    args: vec![at(me, x, j)?],
+                })
+            })?);
             body.push(Stmt::Requant {
-                dst: word(max, 0),
+                dst: word(max, Affine::constant(0)),
                 acc: m,
                 shift: 0,
                 scale: None,
             });
-            body.extend(xs.iter().enumerate().map(|(j, a)| Stmt::Map {
-                dst: word(exp, j),
-                op: exp_op,
-                args: vec![a.clone(), word(max, 0)],
-            }));
+            body.extend(self.each(n, rolled, |me, j| {
+                Ok(Stmt::Map {
+                    dst: word(exp, j.clone()),
+                    op: exp_op,
+                    args: vec![at(me, x, j)?, word(max, Affine::constant(0))],
+                })
+            })?);
             body.push(Stmt::InitAcc { acc: s, bias: None });
-            body.extend((0..n).map(|j| Stmt::Reduce {
-                acc: s,
-                op: crate::ir::loops::ReduceOp::Sum,
-                args: vec![word(exp, j)],
-            }));
+            body.extend(self.each(n, rolled, |_, j| {
+                Ok(Stmt::Reduce {
+                    acc: s,
+                    op: crate::ir::loops::ReduceOp::Sum,
+                    args: vec![word(exp, j.clone())],
+                })
+            })?);
             body.push(Stmt::Requant {
-                dst: word(sum, 0),
+                dst: word(sum, Affine::constant(0)),
                 acc: s,
                 shift: 0,
                 scale: None,
             });
-            body.extend(ys.into_iter().enumerate().map(|(j, dst)| Stmt::Map {
-                dst,
-                op: divide,
-                args: vec![word(exp, j), word(sum, 0)],
-            }));
+            body.extend(self.each(n, rolled, |me, j| {
+                Ok(Stmt::Map {
+                    dst: at(me, y, j)?,
+                    op: divide,
+                    args: vec![word(exp, j.clone()), word(sum, Affine::constant(0))],
+                })
+            })?);
         }
-        Ok(body)
+        Ok(match (rolled, row_var) {
+            (true, Some(var)) => vec![Stmt::For {
+                var,
+                extent: rows,
+                body,
+            }],
+            _ => body,
+        })
+    }
+
+    /// `stmt(j)` for j in 0..n: one loop (a fresh variable) when `rolled`, else n statements.
+    fn each(
+        &mut self,
+        n: usize,
+        rolled: bool,
+        stmt: impl Fn(&Self, &Affine) -> Result<Stmt>,
+    ) -> Result<Vec<Stmt>> {
+        if !rolled {
+            return (0..n).map(|j| stmt(self, &Affine::constant(j))).collect();
+        }
+        let var = self.var(n);
+        let inner = stmt(self, &Affine::var(var))?;
+        Ok(match var {
+            Some(var) => vec![Stmt::For {
+                var,
+                extent: n,
+                body: vec![inner],
+            }],
+            None => vec![inner],
+        })
     }
 
     /// The word of tensor `t` that holds its row-major element `flat`.
