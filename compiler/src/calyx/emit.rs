@@ -14,6 +14,7 @@
 //! | `acc += a * b + ...` | read the operands, one `mlc_mult_pipe` per term, adder tree   | 4      |
 //! | `y = requant(acc)`   | `mlc_requant` (round, saturate), write the memory            | 1      |
 //! | `y = op(args)`       | read, `mlc_relu` / `mlc_sat_add`, write                      | 1      |
+//! | `y = op[params](..)` | ops with parameters: `emit/elementwise.rs`                   | 1 or 4 |
 //!
 //! Addresses are the affine offsets of the loop IR, built from counters with `mlc_const_mult` and
 //! `std_add` (all index arithmetic in one width, sliced to each memory's address width).
