@@ -318,7 +318,11 @@ fn residual_cnn() -> BundleSpec {
         .map(|&v| v.max(0))
         .collect();
     let c2 = conv_ref(&c1, 3, &[4, 4], &w2, 3, None, &g, 1, f);
-    let sum: Vec<i64> = c1.iter().zip(&c2).map(|(a, b)| saturate(a + b, f)).collect();
+    let sum: Vec<i64> = c1
+        .iter()
+        .zip(&c2)
+        .map(|(a, b)| saturate(a + b, f))
+        .collect();
     let wl = v.take(5 * 48, -60, 60);
     let out: Vec<i64> = (0..5)
         .map(|n| {
@@ -339,12 +343,18 @@ fn residual_cnn() -> BundleSpec {
         .activation("flat", &[48], f)
         .output("out", &[5], f, &out);
     let attrs = window_attrs(&g);
-    spec.node_with("c1", "conv", &["x", "c1.weight", "c1.bias"], "c1", attrs.clone())
-        .node("r1", "relu", &["c1"], "r1")
-        .node_with("c2", "conv", &["r1", "c2.weight"], "c2", attrs)
-        .node("sum", "add", &["r1", "c2"], "sum")
-        .node_with("flat", "flatten", &["sum"], "flat", json!({"shape": [48]}))
-        .node("fc", "linear", &["flat", "fc.weight"], "out");
+    spec.node_with(
+        "c1",
+        "conv",
+        &["x", "c1.weight", "c1.bias"],
+        "c1",
+        attrs.clone(),
+    )
+    .node("r1", "relu", &["c1"], "r1")
+    .node_with("c2", "conv", &["r1", "c2.weight"], "c2", attrs)
+    .node("sum", "add", &["r1", "c2"], "sum")
+    .node_with("flat", "flatten", &["sum"], "flat", json!({"shape": [48]}))
+    .node("fc", "linear", &["flat", "fc.weight"], "out");
     spec
 }
 
@@ -480,5 +490,5 @@ fn a_small_cnn_is_bit_exact_at_banking_1_2_4_8_with_exact_cycles() {
 #[test]
 fn a_residual_block_flattened_into_a_linear_is_bit_exact_at_banking_1_2_4_8() {
     let cycles = run_factors(&residual_cnn(), &[1, 2, 4, 8]).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(cycles, vec![0, 0, 0, 0]);
+    assert_eq!(cycles, vec![35181, 15767, 4849, 4699]);
 }
