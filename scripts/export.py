@@ -1,14 +1,18 @@
 #!/usr/bin/env python3
 """Export a PyTorch model file to an mlcalyx model bundle (version 1).
 
-Usage: python scripts/export.py MODEL.py OUT_DIR [--width W] [--frac F] [--debug]
+Usage: python scripts/export.py MODEL.py OUT_DIR [--precision W,F | --width W --frac F]
+       [--calibrate] [--formats FILE.json] [--debug]
 
 MODEL.py defines ``build()`` returning ``(model, example_inputs)``: an
-``nn.Module`` and a tuple of example input tensors (batch 1). The model is
-captured with ``torch.export.export`` and its ATen graph is mapped onto the
-mlcalyx ops (linear, relu, add, flatten). OUT_DIR receives:
+``nn.Module`` and a tuple of example input tensors. The model is captured with
+``torch.export.export`` and its ATen graph is mapped onto the mlcalyx ops by the
+matchers of ``scripts/ops/`` (one module per op; formats: ``scripts/formats.py``).
+OUT_DIR receives:
 
-    model.json                     graph, tensors, formats, golden file index
+    model.json                     graph, tensors, formats, golden file index (and, with
+                                   --calibrate, --precision or --formats, "calibration":
+                                   each tensor's float range and saturation count)
     weights/<name>.npy             quantized weights (int16/int32/int64)
     golden/<input>.npy             quantized example inputs
     golden/<input>.float.npy       original float32 example inputs
@@ -43,6 +47,10 @@ import numpy as np
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import numerics  # noqa: E402
 from numerics import DEFAULT_FORMAT, Format  # noqa: E402
+import ops  # noqa: E402
+from formats import FormatError, assign_formats, load_formats_file, parse_precision  # noqa: E402
+from formats import ranges as formats_ranges  # noqa: E402
+from ops.common import Unsupported as _Unsupported  # noqa: E402
 
 try:
     import torch
@@ -289,34 +297,11 @@ def _is_mutating(target) -> bool:
     return isinstance(target, torch._ops.OpOverload) and target._schema.is_mutable
 
 
-RESHAPE_OPS = {
-    "aten::flatten", "aten::view", "aten::reshape", "aten::_unsafe_view",
-    "aten::unflatten", "aten::squeeze", "aten::unsqueeze",
-}
-ALIAS_OPS = {  # value-preserving no-ops
-    "aten::detach", "aten::alias", "aten::clone", "aten::contiguous",
-    "aten::lift_fresh", "aten::lift_fresh_copy", "aten::detach_",
-}
-DROPOUT_OPS = {
-    "aten::dropout", "aten::feature_dropout", "aten::alpha_dropout",
-    "aten::feature_alpha_dropout",
-}
-CAST_OPS = {"aten::to", "aten::_to_copy", "aten::type_as"}
-RELU_OPS = {"aten::relu", "aten::relu_"}
-ADD_OPS = {"aten::add", "aten::add_"}
-
-
 def _is_assert(node) -> bool:
     name = _packet(node.target) or _op_name(node.target)
     base = name.split("::")[-1].split(".")[-1]
     return (base.startswith("_assert") or "sym_constrain_range" in base
             or node.target is torch._assert)
-
-
-class _Unsupported(Exception):
-    def __init__(self, reason: str = ""):
-        super().__init__(reason)
-        self.reason = reason
 
 
 def _val(node):
@@ -325,6 +310,8 @@ def _val(node):
 
 def _shape(node) -> List[int]:
     v = _val(node)
+    if isinstance(v, (tuple, list)) and v:
+        v = v[0]  # a multi-output op (batch norm, max pooling with indices): its main result
     if not isinstance(v, torch.Tensor):
         raise _Unsupported("non-tensor value")
     try:
@@ -334,6 +321,9 @@ def _shape(node) -> List[int]:
 
 
 class Converter:
+    """Maps the ATen graph onto bundle nodes. The op modules (scripts/ops/) do the matching
+    through the methods below; formats are assigned after the whole graph is converted."""
+
     def __init__(self, ep, model_path: str, root_type: str, fmt: Format):
         self.ep = ep
         self.model_path = model_path
@@ -343,37 +333,179 @@ class Converter:
         self.role: Dict[str, str] = {}
         self.shape: Dict[str, List[int]] = {}
         self.input_names: List[str] = []
-        self.weight_order: List[str] = []  # placeholder order
+        self.weight_order: List[str] = []  # placeholder order, then created weights
         self.weight_values: Dict[str, torch.Tensor] = {}
+        self.weight_node: Dict[str, object] = {}  # weight name -> its placeholder
         self.nodes: List[dict] = []
         self.activation_order: List[str] = []
         self.outputs: List[str] = []
         self.errors: List[str] = []
         self.aten_ops: List[str] = []
         self.failed: set = set()  # fx nodes that could not be converted
+        self.producers: Dict[object, dict] = {}  # fx node -> the bundle node it emitted
+        self.float_node: Dict[str, object] = {}  # tensor -> fx node holding its float value
+        self.ties: List[Tuple[str, ...]] = []  # tensors that must share one format
+        self.own_format: List[str] = []  # created weights formatted from their values
+        self.fixed_format: Dict[str, Format] = {}  # created tensors with a format of their own
+        self.format_rules: list = []  # fn(formats) adjusting formats after assignment
+        self.finalizers: list = []  # fn(formats) filling raw attrs and tables
 
-    # -- helpers ---------------------------------------------------------
-    def _tensor_arg(self, a, what: str) -> str:
+    # -- what the op modules call ------------------------------------------
+    @staticmethod
+    def is_node(a) -> bool:
+        return isinstance(a, torch.fx.Node)
+
+    @staticmethod
+    def value(node):
+        v = _val(node)
+        return v if isinstance(v, torch.Tensor) else None
+
+    @staticmethod
+    def is_multi_output(node) -> bool:
+        return isinstance(_val(node), (tuple, list))
+
+    @staticmethod
+    def node_shape(node) -> List[int]:
+        return _shape(node)
+
+    def tensor_arg(self, a, what: str) -> str:
         if not isinstance(a, torch.fx.Node):
             raise _Unsupported(f"{what} is a constant ({a!r}), not a tensor")
         if a not in self.tensor_of:
             raise _Unsupported(f"{what} comes from an unsupported value")
         return self.tensor_of[a]
 
-    def _emit(self, node, op: str, inputs: List[str], attrs: Optional[dict] = None):
-        name = node.name
-        self.tensor_of[node] = name
+    def weight_arg(self, a, what: str, plural: str) -> str:
+        name = self.tensor_arg(a, what)
+        if self.role[name] != "weight":
+            raise _Unsupported(f"{what} operand '{name}' is computed at run time; {plural} "
+                               f"must be parameters or buffers")
+        return name
+
+    def emit(self, node, op: str, inputs: List[str], attrs: Optional[dict] = None,
+             name: Optional[str] = None, shape: Optional[List[int]] = None) -> dict:
+        """A bundle node for fx ``node`` (or, with ``name`` and ``shape``, an intermediate
+        tensor of its own that ``node`` computes on)."""
+        own = name is None
+        name = node.name if own else name
+        if name in self.role:
+            raise _Unsupported(f"tensor name '{name}' is already taken")
+        if own:
+            self.tensor_of[node] = name
+            self.producers[node] = None
         self.role[name] = "activation"
-        self.shape[name] = _shape(node)
+        self.shape[name] = _shape(node) if shape is None else list(shape)
         self.activation_order.append(name)
-        self.nodes.append({
+        self.float_node[name] = node
+        out = {
             "name": name,
             "op": op,
             "inputs": inputs,
             "outputs": [name],
             "attrs": attrs or {},
             "source": node_source(node, self.model_path, self.root_type),
-        })
+        }
+        self.nodes.append(out)
+        if own:
+            self.producers[node] = out
+        return out
+
+    def alias(self, node, src) -> None:
+        self.alias_name(node, self.tensor_arg(src, "operand"))
+
+    def alias_name(self, node, name: str) -> None:
+        """fx ``node`` computes tensor ``name`` (no node of its own)."""
+        self.tensor_of[node] = name
+        if self.role.get(name) == "activation":
+            self.float_node[name] = node  # a later alias (folded batch norm) has the value
+
+    def producer(self, node) -> Optional[dict]:
+        return self.producers.get(node)
+
+    def weight_user_count(self, name: str) -> int:
+        ph = self.weight_node.get(name)
+        return len(ph.users) if ph is not None else 1
+
+    def weight_array(self, name: str) -> np.ndarray:
+        return self.weight_values[name].detach().cpu().double().numpy()
+
+    def set_weight(self, name: str, values) -> None:
+        arr = np.ascontiguousarray(np.asarray(values, dtype=np.float64))
+        self.weight_values[name] = torch.from_numpy(arr)
+        self.shape[name] = [int(d) for d in arr.shape]
+
+    def new_weight(self, name: str, values, own_format: bool = False,
+                   fmt: Optional[Format] = None) -> str:
+        """A weight the exporter creates (slope, scale, table): ``values`` now or, for None,
+        set by a finalizer. ``own_format``: formatted from its values at the model width;
+        ``fmt``: this format."""
+        if name in self.role:
+            raise _Unsupported(f"tensor name '{name}' for a created weight is already taken")
+        self.role[name] = "weight"
+        self.weight_order.append(name)
+        self.set_weight(name, np.zeros(1) if values is None else values)
+        if own_format:
+            self.own_format.append(name)
+        if fmt is not None:
+            self.fixed_format[name] = fmt
+        return name
+
+    def tie(self, *names: str) -> None:
+        self.ties.append(tuple(names))
+
+    def format_rule(self, fn) -> None:
+        self.format_rules.append(fn)
+
+    def after_formats(self, fn) -> None:
+        self.finalizers.append(fn)
+
+    def float_values(self, example_inputs) -> Dict[str, np.ndarray]:
+        """Every bundle tensor's float values on the example inputs: the inputs, the weights
+        (as folded), and each activation as the ATen graph computes it."""
+        from torch.export.graph_signature import InputKind
+
+        kinds = {s.arg.name: s for s in self.ep.graph_signature.input_specs
+                 if hasattr(s.arg, "name")}
+        user = iter(example_inputs)
+        args = []
+        for node in self.ep.graph.nodes:
+            if node.op != "placeholder":
+                continue
+            spec = kinds[node.name]
+            if spec.kind == InputKind.USER_INPUT:
+                args.append(next(user))
+            elif spec.target in self.ep.state_dict:
+                args.append(self.ep.state_dict[spec.target])
+            else:
+                args.append(self.ep.constants[spec.target])
+        seen: Dict[object, object] = {}
+
+        class Recorder(torch.fx.Interpreter):
+            def run_node(self, n):
+                seen[n] = result = super().run_node(n)
+                return result
+
+        with torch.no_grad():
+            Recorder(self.ep.graph_module).run(*args)
+        out = {}
+        for name, t in zip(self.input_names, example_inputs):
+            out[name] = t.detach().cpu().double().numpy()
+        for name in self.weight_order:
+            out[name] = self.weight_array(name)
+        for name in self.activation_order:
+            v = seen[self.float_node[name]]
+            if isinstance(v, (tuple, list)):
+                v = v[0]
+            out[name] = v.detach().cpu().double().numpy()
+        return out
+
+    @staticmethod
+    def call_aten(node, x: np.ndarray) -> np.ndarray:
+        """The fx node's own op on float64 values x (its other arguments as in the graph)."""
+        with torch.no_grad():
+            y = node.target(torch.from_numpy(np.asarray(x, dtype=np.float64)), *node.args[1:],
+                            **node.kwargs)
+        return y.numpy()
 
     def _fail(self, node, reason: str = ""):
         src = node_source(node, self.model_path, self.root_type)
@@ -460,75 +592,18 @@ class Converter:
             self.shape[name] = [int(d) for d in value.shape]
             self.weight_order.append(name)
             self.weight_values[name] = value
+            self.weight_node[name] = node
         else:
             self.errors.append(f"unsupported graph input '{node.name}' of kind {spec.kind.name}")
 
-    def _alias(self, node, src):
-        self.tensor_of[node] = self._tensor_arg(src, "operand")
-
     def _call(self, node):
-        target = node.target
-        pk = _packet(target)
-        args, kwargs = node.args, node.kwargs
         if _is_assert(node):
             return
-        if pk is None:
+        key = _packet(node.target) or _op_name(node.target)
+        convert = ops.MATCHERS.get(key)
+        if convert is None:
             raise _Unsupported()
-        if pk in ALIAS_OPS:
-            return self._alias(node, args[0])
-        if pk in DROPOUT_OPS:
-            p = args[1] if len(args) > 1 else kwargs.get("p", 0.5)
-            train = args[2] if len(args) > 2 else kwargs.get("train", False)
-            if train and p != 0:
-                raise _Unsupported("dropout in training mode")
-            return self._alias(node, args[0])
-        if pk in CAST_OPS:
-            src = args[0]
-            v_in, v_out = _val(src) if isinstance(src, torch.fx.Node) else None, _val(node)
-            if (isinstance(v_in, torch.Tensor) and isinstance(v_out, torch.Tensor)
-                    and v_in.dtype == v_out.dtype and v_in.device == v_out.device):
-                return self._alias(node, src)
-            raise _Unsupported(f"conversion to {getattr(v_out, 'dtype', '?')}")
-        if pk in RESHAPE_OPS:
-            src = self._tensor_arg(args[0], "input")
-            new_shape = _shape(node)
-            if new_shape == self.shape[src]:
-                self.tensor_of[node] = src
-                return
-            return self._emit(node, "flatten", [src], {"shape": new_shape})
-        if pk in RELU_OPS:
-            return self._emit(node, "relu", [self._tensor_arg(args[0], "input")])
-        if pk in ADD_OPS:
-            if target._overloadname != "Tensor":
-                raise _Unsupported(f"overload {target._overloadname}")
-            alpha = kwargs.get("alpha", args[2] if len(args) > 2 else 1)
-            if alpha != 1:
-                raise _Unsupported(f"add with alpha={alpha} (only alpha=1 is supported)")
-            if not isinstance(args[1], torch.fx.Node):
-                raise _Unsupported(f"add with a scalar operand ({args[1]!r}); both operands "
-                                   f"must be tensors of identical shape")
-            a = self._tensor_arg(args[0], "first operand")
-            b = self._tensor_arg(args[1], "second operand")
-            if self.shape[a] != self.shape[b]:
-                raise _Unsupported(f"add of shapes {self.shape[a]} and {self.shape[b]} "
-                                   f"(broadcasting is not supported)")
-            return self._emit(node, "add", [a, b])
-        if pk == "aten::linear":
-            x = self._tensor_arg(args[0], "input")
-            w = self._tensor_arg(args[1], "weight")
-            bias = args[2] if len(args) > 2 else kwargs.get("bias")
-            ins = [x, w]
-            if self.role[w] != "weight":
-                raise _Unsupported(f"weight operand '{w}' is computed at run time; linear "
-                                   f"weights must be parameters or buffers")
-            if bias is not None:
-                b = self._tensor_arg(bias, "bias")
-                if self.role[b] != "weight":
-                    raise _Unsupported(f"bias operand '{b}' is computed at run time; linear "
-                                       f"biases must be parameters or buffers")
-                ins.append(b)
-            return self._emit(node, "linear", ins)
-        raise _Unsupported()
+        convert(self, node)
 
     def _output(self, node):
         leaves = pytree.tree_leaves(node.args[0])
@@ -653,9 +728,14 @@ def model_format(module) -> Format:
         raise ExportError(f"MLCALYX_FORMAT: {e}") from e
 
 
-def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) -> Summary:
+def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None,
+                 calibrate: bool = False, overrides: Optional[Dict[str, Format]] = None,
+                 record_ranges: bool = False) -> Summary:
     """Export ``model_path`` to the bundle directory ``out_dir`` (see module doc). ``fmt``
-    overrides the model file's ``MLCALYX_FORMAT`` (default: Q8.8)."""
+    overrides the model file's ``MLCALYX_FORMAT`` (default: Q8.8); ``calibrate`` picks each
+    tensor group's integer bits from the float values seen on the example inputs (at fmt's
+    width); ``overrides`` sets formats by tensor name; ``record_ranges`` (implied by the other
+    two) writes each tensor's float range and saturation count into model.json."""
     model_path = os.path.abspath(model_path)
     basename = os.path.basename(model_path)
     stem = os.path.splitext(basename)[0]
@@ -715,6 +795,13 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
 
     used = {i for n in conv.nodes for i in n["inputs"]}
     weights = [w for w in conv.weight_order if w in used]
+    record_ranges = record_ranges or calibrate or bool(overrides)
+    names = [*conv.input_names, *weights, *conv.activation_order]
+    floats = conv.float_values(example_inputs) if record_ranges else None
+    try:
+        formats = assign_formats(conv, names, fmt, floats if calibrate else None, overrides)
+    except FormatError as e:
+        raise ExportError(str(e)) from e
     for w in weights:
         if not conv.weight_values[w].is_floating_point():
             raise ExportError(f"weight '{w}' has dtype {conv.weight_values[w].dtype}; only "
@@ -725,18 +812,21 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
                               f"must be finite numbers")
 
     # ---- model.json ---------------------------------------------------
-    fmt_json = fmt.to_json()
     stems = {n: _file_stem(n) for n in [*conv.input_names, *weights, *conv.outputs]}
     tensors = []
     for name in conv.input_names:
         tensors.append({"name": name, "role": "input", "shape": conv.shape[name],
-                        "format": dict(fmt_json)})
+                        "format": formats[name].to_json()})
     for name in weights:
         tensors.append({"name": name, "role": "weight", "shape": conv.shape[name],
-                        "format": dict(fmt_json), "file": f"weights/{stems[name]}.npy"})
+                        "format": formats[name].to_json(), "file": f"weights/{stems[name]}.npy"})
     for name in conv.activation_order:
         tensors.append({"name": name, "role": conv.role[name], "shape": conv.shape[name],
-                        "format": dict(fmt_json)})
+                        "format": formats[name].to_json()})
+    if record_ranges:
+        # weights as written (folded; tables filled once formats were known)
+        floats.update({w: conv.weight_array(w) for w in weights})
+        calibration = formats_ranges({n: floats[n] for n in names}, formats)
     doc = {
         "schema": numerics.SCHEMA,
         "version": numerics.VERSION,
@@ -754,6 +844,8 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
                         for n in conv.outputs},
         },
     }
+    if record_ranges:
+        doc["calibration"] = calibration
 
     # ---- write into a temporary sibling, then rename ---------------------
     parent = os.path.dirname(os.path.abspath(out_dir))
@@ -765,12 +857,14 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
         with open(os.path.join(tmp, "model.json"), "w", encoding="utf-8", newline="\n") as f:
             f.write(_dump_json(doc) + "\n")
         for name in weights:
-            q = numerics.quantize(conv.weight_values[name].detach().cpu().double().numpy(), fmt)
-            numerics.save_npy(os.path.join(tmp, "weights", f"{stems[name]}.npy"), numerics.to_storage(q, fmt))
+            f = formats[name]
+            q = numerics.quantize(conv.weight_array(name), f)
+            numerics.save_npy(os.path.join(tmp, "weights", f"{stems[name]}.npy"), numerics.to_storage(q, f))
         for name, t in zip(conv.input_names, example_inputs):
             x = t.detach().cpu()
-            q = numerics.quantize(x.double().numpy(), fmt)
-            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.npy"), numerics.to_storage(q, fmt))
+            f = formats[name]
+            q = numerics.quantize(x.double().numpy(), f)
+            numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.npy"), numerics.to_storage(q, f))
             numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.float.npy"), _np_float32(x))
         # Fixed-point goldens: the reference interpreter on the files just written.
         try:
@@ -779,7 +873,7 @@ def export_model(model_path: str, out_dir: str, fmt: Optional[Format] = None) ->
             raise ExportError(f"fixed-point reference failed: {e}") from e
         for name, t in zip(conv.outputs, float_leaves):
             numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.npy"),
-                              numerics.to_storage(fixed_out[name], fmt))
+                              numerics.to_storage(fixed_out[name], formats[name]))
             numerics.save_npy(os.path.join(tmp, "golden", f"{stems[name]}.float.npy"), _np_float32(t))
         _replace_dir(tmp, out_dir)
     except BaseException:
@@ -807,19 +901,36 @@ def main(argv=None) -> int:
     p.add_argument("--frac", type=int,
                    help="fractional bits of every tensor's format (default: the model file's "
                         "MLCALYX_FORMAT, else 8)")
+    p.add_argument("--precision", metavar="W,F",
+                   help="the default format of every tensor: W bits, F fractional (same as "
+                        "--width W --frac F)")
+    p.add_argument("--calibrate", action="store_true",
+                   help="per group of tensors that share a format, the fewest integer bits "
+                        "(at the default width) that hold every float value seen on the "
+                        "example inputs; per weight tensor, from its values")
+    p.add_argument("--formats", metavar="FILE.json",
+                   help='per-tensor formats, {"tensor": {"width": W, "frac": F}, ...} '
+                        "(names as in model.json), applied after --calibrate")
     p.add_argument("--debug", action="store_true", help="show Python tracebacks on errors")
     args = p.parse_args(argv)
     try:
         fmt = None
-        if args.width is not None or args.frac is not None:
+        if args.precision is not None:
+            if args.width is not None or args.frac is not None:
+                raise FormatError("--precision replaces --width and --frac; give one or the "
+                                  "other")
+            fmt = parse_precision(args.precision)
+        elif args.width is not None or args.frac is not None:
             fmt = Format(signed=True,
                          width=DEFAULT_FORMAT.width if args.width is None else args.width,
                          frac=DEFAULT_FORMAT.frac if args.frac is None else args.frac)
-    except numerics.NumericsError as e:
+        overrides = load_formats_file(args.formats) if args.formats is not None else None
+    except (numerics.NumericsError, FormatError) as e:
         print(f"export: {e}", file=sys.stderr)
         return 1
     try:
-        s = export_model(args.model, args.out_dir, fmt)
+        s = export_model(args.model, args.out_dir, fmt, calibrate=args.calibrate,
+                         overrides=overrides, record_ranges=args.precision is not None)
     except Terminated as e:
         print(f"export: stopped by signal {e.signum}", file=sys.stderr)
         return 128 + e.signum

@@ -8,12 +8,11 @@ Everything here is plain NumPy integer arithmetic on int64 and is the
   ``[-(2**(W-1)), 2**(W-1) - 1]``.
 * ``quantize(x, fmt) = saturate(floor(x * 2**F + 0.5))`` (round half up),
   computed in float64.
-* ``linear``: exact integer dot products (48-bit signed accumulator in
-  hardware, checked up front so it can never overflow), bias aligned by a left
-  shift, then requantized by an arithmetic right shift with round-half-up and
-  saturated.
-* ``relu``: ``max(x, 0)``; ``add``: ``saturate(a + b)`` with identical
-  formats; ``flatten``: row-major reshape.
+* ``shift_round``: arithmetic right shift with round-half-up, the requantization
+  of every multiply-accumulate op (48-bit signed accumulator in hardware,
+  checked up front by ``check_linear_formats`` so it can never overflow).
+* Each op's reference (linear, conv, pools, activations, ...) lives in its own
+  module of ``scripts/ops/``; the interpreter here dispatches to them.
 
 The module also contains the graph interpreter that evaluates a model bundle
 (``model.json`` + ``.npy`` files). ``scripts/export.py`` uses it to produce the
@@ -30,7 +29,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 import numpy as np
 
@@ -45,7 +44,6 @@ ACC_LIMIT = 1 << (ACC_BITS - 1)
 #: Maximum supported total width (values are computed in int64).
 MAX_WIDTH = 63
 
-OPS = ("linear", "relu", "add", "flatten")
 ROLES = ("input", "weight", "activation", "output")
 
 
@@ -196,86 +194,31 @@ def linear_acc_bound(k: int, fx: Format, fw: Format, fb: Optional[Format] = None
     return bound
 
 
-def check_linear_formats(k: int, fx: Format, fw: Format, fb: Optional[Format], fy: Format) -> None:
-    """Raise NumericsError unless a linear layer with reduction size ``k`` and
-    these formats is exactly computable with the 48-bit accumulator."""
+def check_linear_formats(k: int, fx: Format, fw: Format, fb: Optional[Format], fy: Format,
+                         op: str = "linear") -> None:
+    """Raise NumericsError unless a linear layer (or conv, scale_shift: ``op``) with reduction
+    size ``k`` and these formats is exactly computable with the 48-bit accumulator."""
     if fx.frac + fw.frac < fy.frac:
         raise NumericsError(
-            f"linear output frac {fy.frac} exceeds input frac + weight frac "
+            f"{op} output frac {fy.frac} exceeds input frac + weight frac "
             f"({fx.frac} + {fw.frac}); requantization shift would be negative")
     if fb is not None and fx.frac + fw.frac < fb.frac:
         raise NumericsError(
-            f"linear bias frac {fb.frac} exceeds input frac + weight frac "
+            f"{op} bias frac {fb.frac} exceeds input frac + weight frac "
             f"({fx.frac} + {fw.frac}); the bias cannot be aligned by a left shift")
     products = linear_acc_bound(k, fx, fw)
     if products >= ACC_LIMIT:
         raise NumericsError(
-            f"linear accumulator overflow risk: K={k} products of {fx.width}-bit x "
+            f"{op} accumulator overflow risk: K={k} products of {fx.width}-bit x "
             f"{fw.width}-bit values can reach {products} >= 2**{ACC_BITS - 1} "
             f"({ACC_BITS}-bit signed accumulator)")
     if fb is not None:
         total = linear_acc_bound(k, fx, fw, fb)
         if total >= ACC_LIMIT:
             raise NumericsError(
-                f"linear accumulator overflow risk: K={k} products plus the aligned "
+                f"{op} accumulator overflow risk: K={k} products plus the aligned "
                 f"{fb.width}-bit bias can reach {total} >= 2**{ACC_BITS - 1} "
                 f"({ACC_BITS}-bit signed accumulator)")
-
-
-def linear(x, w, b, fx: Format, fw: Format, fb: Optional[Format], fy: Format) -> np.ndarray:
-    """y[..., n] = requant(sum_k x[..., k] * w[n, k] + (b[n] << (Fx+Fw-Fb))).
-
-    ``x`` has shape [..., K], ``w`` [N, K], ``b`` [N] or None. Returns int64
-    with shape [..., N] in format ``fy``.
-    """
-    x = check_range(x, fx, "linear input")
-    w = check_range(w, fw, "linear weight")
-    if w.ndim != 2:
-        raise NumericsError(f"linear weight must be 2-D [N, K], got shape {list(w.shape)}")
-    if x.ndim < 1 or x.shape[-1] != w.shape[1]:
-        raise NumericsError(
-            f"linear input shape {list(x.shape)} does not match weight shape {list(w.shape)}")
-    if b is not None:
-        if fb is None:
-            raise NumericsError("linear bias given without a format")
-        b = check_range(b, fb, "linear bias")
-        if b.shape != (w.shape[0],):
-            raise NumericsError(
-                f"linear bias shape {list(b.shape)} does not match weight shape {list(w.shape)}")
-    else:
-        fb = None
-    k = int(w.shape[1])
-    check_linear_formats(k, fx, fw, fb, fy)
-    acc = np.matmul(x, w.T)  # exact: int64, |acc| < 2**47 checked above
-    if b is not None:
-        acc = acc + (b << np.int64(fx.frac + fw.frac - fb.frac))
-    r = shift_round(acc, fx.frac + fw.frac - fy.frac)
-    return saturate(r, fy)
-
-
-def relu(x, fmt: Format) -> np.ndarray:
-    return np.maximum(check_range(x, fmt, "relu input"), 0)
-
-
-def add(a, b, fa: Format, fb: Format, fy: Format) -> np.ndarray:
-    if not (fa == fb == fy):
-        raise NumericsError(
-            f"add requires identical input and output formats, got {fa} + {fb} -> {fy}")
-    a = check_range(a, fa, "add input")
-    b = check_range(b, fb, "add input")
-    if a.shape != b.shape:
-        raise NumericsError(f"add shapes differ: {list(a.shape)} vs {list(b.shape)}")
-    return saturate(a + b, fy)
-
-
-def flatten(x, shape: Iterable[int], fx: Format, fy: Format) -> np.ndarray:
-    if fx != fy:
-        raise NumericsError(f"flatten requires identical formats, got {fx} -> {fy}")
-    x = check_range(x, fx, "flatten input")
-    shape = tuple(int(d) for d in shape)
-    if int(np.prod(shape, dtype=np.int64)) != x.size:
-        raise NumericsError(f"cannot reshape {list(x.shape)} to {list(shape)}")
-    return np.ascontiguousarray(x).reshape(shape)
 
 
 # --------------------------------------------------------------------------
@@ -369,9 +312,10 @@ class Graph:
         for n in self.outputs:
             if self.tensors.get(n, {}).get("role") != "output":
                 raise BundleError(f"graph output {n!r} is not a tensor with role 'output'")
+        import ops  # the op modules import this one
         produced = set()
         for node in self.nodes:
-            if node.get("op") not in OPS:
+            if node.get("op") not in ops.OPS:
                 raise BundleError(f"node {node.get('name')!r}: unknown op {node.get('op')!r}")
             outs = node.get("outputs", [])
             if len(outs) != 1:
@@ -394,33 +338,12 @@ class Graph:
 
 
 def eval_node(node: dict, values: Mapping[str, np.ndarray], formats: Mapping[str, Format]) -> np.ndarray:
-    """Evaluate one bundle node on int64 values."""
-    op = node["op"]
-    ins = node["inputs"]
-    out = node["outputs"][0]
-    fy = formats[out]
-    attrs = node.get("attrs", {}) or {}
-    if op == "linear":
-        if len(ins) not in (2, 3):
-            raise BundleError(f"node {node['name']!r}: linear takes 2 or 3 inputs")
-        b = values[ins[2]] if len(ins) == 3 else None
-        fb = formats[ins[2]] if len(ins) == 3 else None
-        return linear(values[ins[0]], values[ins[1]], b, formats[ins[0]], formats[ins[1]], fb, fy)
-    if op == "relu":
-        if len(ins) != 1:
-            raise BundleError(f"node {node['name']!r}: relu takes 1 input")
-        if formats[ins[0]] != fy:
-            raise NumericsError(f"node {node['name']!r}: relu requires identical formats")
-        return relu(values[ins[0]], fy)
-    if op == "add":
-        if len(ins) != 2:
-            raise BundleError(f"node {node['name']!r}: add takes 2 inputs")
-        return add(values[ins[0]], values[ins[1]], formats[ins[0]], formats[ins[1]], fy)
-    if op == "flatten":
-        if len(ins) != 1 or "shape" not in attrs:
-            raise BundleError(f"node {node['name']!r}: flatten takes 1 input and attrs.shape")
-        return flatten(values[ins[0]], attrs["shape"], formats[ins[0]], fy)
-    raise BundleError(f"node {node.get('name')!r}: unknown op {op!r}")
+    """Evaluate one bundle node on int64 values (the op's reference in scripts/ops/)."""
+    import ops
+    evaluate = ops.REFERENCES.get(node.get("op"))
+    if evaluate is None:
+        raise BundleError(f"node {node.get('name')!r}: unknown op {node.get('op')!r}")
+    return evaluate(node, values, formats)
 
 
 def run_graph(doc: dict, weights: Mapping[str, np.ndarray], inputs: Mapping[str, np.ndarray],
@@ -555,4 +478,7 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run as the module `numerics`, the one scripts/ops imports (one Format class, not two).
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import numerics
+    sys.exit(numerics.main())

@@ -269,15 +269,15 @@ fn unsupported_op_in_a_model_file() {
     let Some(_) = common::torch_python() else {
         return;
     };
-    let model = common::root().join("scripts/testdata/sigmoid_model.py");
+    let model = common::root().join("scripts/testdata/cumsum_model.py");
     let source = std::fs::read_to_string(&model).unwrap();
     let line = source
         .lines()
         .position(|l| l.contains("UNSUPPORTED-LINE"))
         .expect("the test model marks its unsupported line")
         + 1;
-    let place = format!("sigmoid_model.py:{line}");
-    let needles = ["sigmoid", "unsupported", place.as_str()];
+    let place = format!("cumsum_model.py:{line}");
+    let needles = ["cumsum", "unsupported", place.as_str()];
 
     let tmp = tempfile::tempdir().unwrap();
     let out_dir = tmp.path().join("run");
@@ -296,7 +296,7 @@ fn unsupported_op_in_a_model_file() {
     assert!(!out_dir.join("banking-1").exists(), "partial banking-1");
     assert!(!out_dir.join("bundle").exists(), "partial bundle");
 
-    let bundle = tmp.path().join("exported/sigmoid.bundle");
+    let bundle = tmp.path().join("exported/cumsum.bundle");
     let o = run_cli(
         tmp.path(),
         ["export".as_ref(), model.as_os_str(), bundle.as_os_str()],
