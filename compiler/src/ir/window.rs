@@ -207,7 +207,7 @@ impl NodeCtx<'_> {
                     ))
                 })?,
         };
-        if c % groups != 0 || o % groups != 0 {
+        if !c.is_multiple_of(groups) || !o.is_multiple_of(groups) {
             return Err(self.error(format!(
                 "groups = {groups} must divide the {c} input and {o} output channels"
             )));
