@@ -29,7 +29,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass
-from typing import Dict, Iterable, Mapping, Optional
+from typing import Dict, Mapping, Optional
 
 import numpy as np
 

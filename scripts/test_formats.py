@@ -18,7 +18,7 @@ sys.path.insert(0, HERE)
 import numerics  # noqa: E402
 from formats import FormatError, fit_format, load_formats_file, parse_precision  # noqa: E402
 from numerics import Format  # noqa: E402
-from test_ops import export_source, seq_model  # noqa: E402
+from test_ops import TempDirTests, export_source, seq_model  # noqa: E402
 
 TESTDATA = os.path.join(HERE, "testdata")
 
@@ -60,19 +60,11 @@ class FitTests(unittest.TestCase):
             shutil.rmtree(tmp)
 
 
-class CalibrateTests(unittest.TestCase):
-    @classmethod
-    def setUpClass(cls):
-        cls.tmp = tempfile.mkdtemp(prefix="mlcalyx-formats-")
-
-    @classmethod
-    def tearDownClass(cls):
-        shutil.rmtree(cls.tmp, ignore_errors=True)
-
-    def export(self, model_file: str, *args):
+class CalibrateTests(TempDirTests):
+    def export(self, model_file: str, calibrate: bool = False) -> str:
         import export
-        out = os.path.join(self.tmp, os.path.basename(model_file) + "-".join(args) + ".bundle")
-        export.export_model(model_file, out, **args_to_kwargs(args))
+        out = os.path.join(self.tmp, f"{os.path.basename(model_file)}-{calibrate}.bundle")
+        export.export_model(model_file, out, calibrate=calibrate)
         return out
 
     def test_issue_targets(self):
@@ -80,9 +72,9 @@ class CalibrateTests(unittest.TestCase):
         (LeNet-5) max abs error vs float; Q8.8 gives 0.0042 on the MLP."""
         mlp = os.path.join(TESTDATA, "hls4ml_mlp.py")
         self.assertAlmostEqual(max_err(self.export(mlp)), 0.0042, delta=0.0001)
-        self.assertLessEqual(max_err(self.export(mlp, "calibrate")), 0.0011)
+        self.assertLessEqual(max_err(self.export(mlp, calibrate=True)), 0.0011)
         lenet = os.path.join(TESTDATA, "hls4ml_lenet.py")
-        self.assertLessEqual(max_err(self.export(lenet, "calibrate")), 0.0024)
+        self.assertLessEqual(max_err(self.export(lenet, calibrate=True)), 0.0024)
 
     def test_tied_groups_share_a_format_and_ranges_are_recorded(self):
         rc, err, out = export_source(self.tmp, "tied", seq_model(
@@ -108,7 +100,8 @@ class CalibrateTests(unittest.TestCase):
         x = doc["calibration"][doc["inputs"][0]]
         # inputs are uniform in [-2, 2); s8.7 holds [-1, 127/128]
         flt = numerics.load_golden(out, "inputs", "float")[doc["inputs"][0]]
-        self.assertEqual(x["saturated"], int(np.count_nonzero((np.floor(flt * 128 + 0.5) > 127) | (flt < -128.5 / 128))))
+        over = (np.floor(flt * 128 + 0.5) > 127) | (flt < -128.5 / 128)
+        self.assertEqual(x["saturated"], int(np.count_nonzero(over)))
         self.assertGreater(x["saturated"], 0)
         self.assertNotIn("calibration", numerics.load_model_json(
             export_source(self.tmp, "plain", seq_model("nn.Linear(4, 3)", (10, 4)))[2]))
@@ -150,10 +143,6 @@ class CalibrateTests(unittest.TestCase):
         self.assertTrue(all(r["match"] for r in numerics.check_bundle(out).values()))
         self.assertLessEqual(max_err(out), 0.01)
         self.assertTrue(all(w == 12 for w, _ in formats_of(out).values() if w != 16))
-
-
-def args_to_kwargs(args) -> dict:
-    return {"calibrate": "calibrate" in args}
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
 import numerics  # noqa: E402
-from numerics import Format, NumericsError, saturate, shift_round  # noqa: E402
-from ops import avgpool, batchnorm, clamp, conv, lut, maxpool, prelu, softmax, threshold  # noqa: E402
+from numerics import Format, NumericsError  # noqa: E402
+from ops import (avgpool, batchnorm, clamp, conv, lut, maxpool, prelu, softmax,  # noqa: E402
+                 threshold)
 
 Q88 = Format(True, 16, 8)
 RNG = np.random.default_rng(12)
@@ -157,8 +158,9 @@ class PoolTests(unittest.TestCase):
             for fx in (Q88, Format(True, 12, 4)):
                 with self.subTest(x=xs, kernel=k, stride=st, pad=p, fx=fx):
                     x = rand_q(xs, fx)
+                    shift = 16 + fx.frac - fy.frac
                     want = loop_pool(x, len(k), k, st, p, d, lambda vs: sat(
-                        rq(sum(v for v in vs if v is not None) * recip, 16 + fx.frac - fy.frac), fy))
+                        rq(sum(v for v in vs if v is not None) * recip, shift), fy))
                     np.testing.assert_array_equal(
                         avgpool.avgpool(x, fx, fy, k, st, p, divisor), want)
 
@@ -315,7 +317,9 @@ FLOAT_CASES = {
 }
 
 
-class FloatTests(unittest.TestCase):
+class TempDirTests(unittest.TestCase):
+    """Tests that export into one temporary folder (cls.tmp)."""
+
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="mlcalyx-ops-")
@@ -324,6 +328,8 @@ class FloatTests(unittest.TestCase):
     def tearDownClass(cls):
         shutil.rmtree(cls.tmp, ignore_errors=True)
 
+
+class FloatTests(TempDirTests):
     def test_each_op_tracks_float(self):
         for name, (layers, shape, want_ops, max_lsb) in FLOAT_CASES.items():
             with self.subTest(case=name):
@@ -394,7 +400,8 @@ class FloatTests(unittest.TestCase):
             "ceil": ("nn.MaxPool2d(2, ceil_mode=True)", (1, 1, 5, 5),
                      ["aten.max_pool2d", "module '0', MaxPool2d", "ceil_mode=True"]),
             "exclude_pad": ("nn.AvgPool2d(3, padding=1, count_include_pad=False)", (1, 1, 5, 5),
-                            ["aten.avg_pool2d", "module '0', AvgPool2d", "count_include_pad=False"]),
+                            ["aten.avg_pool2d", "module '0', AvgPool2d",
+                             "count_include_pad=False"]),
             "reflect": ("nn.Conv2d(1, 2, 3, padding=1, padding_mode='reflect')", (1, 1, 5, 5),
                         ["aten.pad", "module '0', Conv2d", "padding_mode"]),
             "same_even": ("nn.Conv1d(1, 2, 4, padding='same')", (1, 1, 8),

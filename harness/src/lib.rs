@@ -13,6 +13,7 @@ pub mod parallel;
 pub mod pipeline;
 pub mod plot;
 pub mod python;
+pub mod ranges;
 pub mod report;
 
 pub use pipeline::{run_bundle, Design, RunResult, RunSettings};

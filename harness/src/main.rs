@@ -58,6 +58,8 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = python::DEFAULT_EXPORT_TIMEOUT_S,
               value_parser = clap::value_parser!(u64).range(1..))]
         export_timeout: u64,
+        #[command(flatten)]
+        formats: FormatArgs,
         /// Synthesize (Yosys), place and route (nextpnr) every design for this Lattice ECP5:
         /// ecp5-25k, ecp5-45k or ecp5-85k. Adds lut, ff, dsp, bram, fmax_mhz, latency_us, fits.
         #[arg(long, value_name = "DEVICE")]
@@ -109,7 +111,35 @@ enum Command {
         #[arg(long, value_name = "SECONDS", default_value_t = python::DEFAULT_EXPORT_TIMEOUT_S,
               value_parser = clap::value_parser!(u64).range(1..))]
         export_timeout: u64,
+        #[command(flatten)]
+        formats: FormatArgs,
     },
+}
+
+/// How a model file's tensors get their fixed-point formats (passed to scripts/export.py; see
+/// docs/numerics.md).
+#[derive(clap::Args)]
+struct FormatArgs {
+    /// The default format of every tensor: W bits, F of them fractional (default 16,8).
+    #[arg(long, value_name = "W,F")]
+    precision: Option<String>,
+    /// Per group of tensors that share a format, the fewest integer bits (at the default width)
+    /// that hold every float value seen on the example inputs; per weight, from its values.
+    #[arg(long)]
+    calibrate: bool,
+    /// Per-tensor formats: {"tensor": {"width": W, "frac": F}, ...}, names as in model.json.
+    #[arg(long, value_name = "FILE.json")]
+    formats: Option<PathBuf>,
+}
+
+impl FormatArgs {
+    fn options(self) -> python::ExportOptions {
+        python::ExportOptions {
+            precision: self.precision,
+            calibrate: self.calibrate,
+            formats: self.formats,
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -245,9 +275,11 @@ fn real_main() -> Result<bool> {
             model,
             out,
             export_timeout,
+            formats,
         } => {
             check_out_dir(&out, "OUT")?;
-            python::export(&model, &out, Duration::from_secs(export_timeout))?;
+            let timeout = Duration::from_secs(export_timeout);
+            python::export(&model, &out, timeout, &formats.options())?;
             println!("exported {} -> {}", model.display(), out.display());
             Ok(true)
         }
@@ -289,6 +321,7 @@ fn real_main() -> Result<bool> {
             max_cycles,
             jobs,
             export_timeout,
+            formats,
             fpga,
             fpga_freq,
             fpga_timeout,
@@ -312,7 +345,8 @@ fn real_main() -> Result<bool> {
                     scratch.path().to_path_buf()
                 }
             };
-            let bundle_dir = bundle_for(&model, &out, Duration::from_secs(export_timeout))?;
+            let timeout = Duration::from_secs(export_timeout);
+            let bundle_dir = bundle_for(&model, &out, timeout, &formats.options())?;
             let bundle = Bundle::load(&bundle_dir)?;
             let settings = RunSettings {
                 banking_config,
@@ -414,13 +448,25 @@ fn load_config(path: Option<&Path>) -> Result<Option<BankingConfig>> {
 
 /// A bundle folder for `model`: itself if it is one, else the export of the model file into
 /// `out/bundle`.
-fn bundle_for(model: &Path, out: &Path, export_timeout: Duration) -> Result<PathBuf> {
+fn bundle_for(
+    model: &Path,
+    out: &Path,
+    export_timeout: Duration,
+    formats: &python::ExportOptions,
+) -> Result<PathBuf> {
     if model.is_dir() {
+        if formats.any() {
+            bail!(
+                "--precision, --calibrate and --formats choose formats when exporting a model \
+                 file; {} is a bundle folder, already exported",
+                model.display()
+            );
+        }
         return Ok(model.to_path_buf());
     }
     if model.extension().is_some_and(|e| e == "py") {
         let dir = out.join("bundle");
-        python::export(model, &dir, export_timeout)?;
+        python::export(model, &dir, export_timeout, formats)?;
         return Ok(dir);
     }
     bail!(

@@ -68,6 +68,10 @@ pub struct RunResult {
     /// With `--post-synth`: the synthesized netlist, simulated, gives the golden outputs bit for
     /// bit in the same number of cycles.
     pub post_synth_bit_exact: Option<bool>,
+    /// Per layer, the float range on the example inputs and the saturated values, when the
+    /// bundle records them (exported with --calibrate, --precision or --formats).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ranges: Vec<crate::ranges::LayerRange>,
 }
 
 impl RunResult {
@@ -89,6 +93,7 @@ impl RunResult {
             multipliers: None,
             fpga: None,
             post_synth_bit_exact: None,
+            ranges: Vec::new(),
         }
     }
 
@@ -152,6 +157,7 @@ pub fn run(
         multipliers: crate::fpga::multipliers::multipliers(work_dir).ok(),
         fpga: None,
         post_synth_bit_exact: None,
+        ranges: crate::ranges::layer_ranges(bundle),
     };
     if let Some(fpga) = &settings.fpga {
         fpga_stage(&design, &mut result, work_dir, verilator, settings, fpga);

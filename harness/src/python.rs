@@ -11,6 +11,38 @@ use std::time::{Duration, Instant};
 /// The default `--export-timeout`, in seconds.
 pub const DEFAULT_EXPORT_TIMEOUT_S: u64 = 600;
 
+/// How `scripts/export.py` chooses formats (its `--precision`, `--calibrate` and `--formats`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExportOptions {
+    /// `W,F`: the default format of every tensor.
+    pub precision: Option<String>,
+    /// Each tensor group's integer bits from the float values seen on the example inputs.
+    pub calibrate: bool,
+    /// A JSON file of per-tensor formats.
+    pub formats: Option<PathBuf>,
+}
+
+impl ExportOptions {
+    /// True when any option is set (so a bundle folder, already exported, cannot take them).
+    pub fn any(&self) -> bool {
+        *self != ExportOptions::default()
+    }
+
+    fn args(&self) -> Vec<std::ffi::OsString> {
+        let mut args = Vec::new();
+        if let Some(p) = &self.precision {
+            args.extend(["--precision".into(), p.into()]);
+        }
+        if self.calibrate {
+            args.push("--calibrate".into());
+        }
+        if let Some(f) = &self.formats {
+            args.extend(["--formats".into(), f.into()]);
+        }
+        args
+    }
+}
+
 /// The repository root: `MLCALYX_HOME`, or where this crate was built from.
 pub fn project_root() -> PathBuf {
     std::env::var_os("MLCALYX_HOME")
@@ -39,7 +71,7 @@ pub fn python() -> Result<PathBuf> {
 /// The child runs in its own process group (so it and anything it starts can be stopped
 /// together) and puts its temporary folders into a staging folder beside `out`, which is removed
 /// afterwards, also when `mlcalyx` is stopped by a signal (see [`interrupt`]).
-pub fn export(model: &Path, out: &Path, timeout: Duration) -> Result<()> {
+pub fn export(model: &Path, out: &Path, timeout: Duration, options: &ExportOptions) -> Result<()> {
     mlcalyx_compiler::files::check_regular_file(model)
         .map_err(|e| anyhow::anyhow!("model file {}: {e}", model.display()))?;
     let python = python()?;
@@ -59,6 +91,7 @@ pub fn export(model: &Path, out: &Path, timeout: Duration) -> Result<()> {
         .arg(&script)
         .arg(model)
         .arg(out)
+        .args(options.args())
         .env("MLCALYX_EXPORT_STAGING", staging.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())

@@ -44,6 +44,9 @@ pub fn table(results: &[RunResult]) -> String {
         );
     }
     out += &fpga_table(results);
+    if let Some(r) = results.iter().find(|r| !r.ranges.is_empty()) {
+        out += &crate::ranges::table(&r.ranges);
+    }
     for r in results {
         for n in &r.notes {
             let _ = writeln!(out, "\nbanking {}: note: {n}", r.banking);

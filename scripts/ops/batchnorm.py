@@ -31,7 +31,8 @@ def scale_shift(x, scale, shift, fx: Format, fs: Format, fb: Format, fy: Format,
     check_linear_formats(1, fx, fs, fb, fy, op="scale_shift")
     bshape = [1] * x.ndim
     bshape[axis] = c
-    acc = x * scale.reshape(bshape) + (shift << np.int64(fx.frac + fs.frac - fb.frac)).reshape(bshape)
+    aligned = shift << np.int64(fx.frac + fs.frac - fb.frac)
+    acc = x * scale.reshape(bshape) + aligned.reshape(bshape)
     return saturate(shift_round(acc, fx.frac + fs.frac - fy.frac), fy)
 
 
@@ -66,8 +67,10 @@ def _try_fold(cv, node, g, shift) -> bool:
     w_name = producer["inputs"][1]
     r = len(cv.shape[w_name]) - 2 if producer["op"] == "conv" else 0
     channel_axis = rank - r - 1
-    if channel_axis != 1 % rank or any(cv.weight_user_count(t) != 1 for t in producer["inputs"][1:]):
+    if channel_axis != 1 % rank:
         return False
+    if any(cv.weight_user_count(t) != 1 for t in producer["inputs"][1:]):
+        return False  # a shared weight or bias must keep its values
     w = cv.weight_array(w_name)
     cv.set_weight(w_name, w * g.reshape(-1, *([1] * (w.ndim - 1))))
     if len(producer["inputs"]) == 3:
@@ -93,28 +96,24 @@ def _convert(cv, node, w_arg, b_arg, mean_arg, var_arg, training, eps):
     cv.emit(node, "scale_shift", [x, scale, shift_name], {"axis": 1})
 
 
-def convert_batch_norm(cv, node):
-    """aten.batch_norm(x, w, b, mean, var, training, momentum, eps, cudnn_enabled)."""
-    _convert(cv, node, arg(node, 1, "weight"), arg(node, 2, "bias"), arg(node, 3, "running_mean"),
-             arg(node, 4, "running_var"), arg(node, 5, "training", False), arg(node, 7, "eps", 1e-5))
-
-
-def convert_no_training(cv, node):
-    """aten._native_batch_norm_legit_no_training(x, w, b, mean, var, momentum, eps) -> tuple."""
-    _convert(cv, node, arg(node, 1, "weight"), arg(node, 2, "bias"), arg(node, 3, "running_mean"),
-             arg(node, 4, "running_var"), False, arg(node, 6, "eps", 1e-5))
-
-
-def convert_native(cv, node):
-    """aten.native_batch_norm(x, w, b, mean, var, training, momentum, eps) -> tuple."""
-    _convert(cv, node, arg(node, 1, "weight"), arg(node, 2, "bias"), arg(node, 3, "running_mean"),
-             arg(node, 4, "running_var"), arg(node, 5, "training", False), arg(node, 7, "eps", 1e-5))
+def _matcher(training_at, eps_at):
+    """A matcher for a batch-norm overload: (x, w, b, mean, var, ...) with training and eps at
+    these positions (training None: an eval-only overload)."""
+    def convert(cv, node):
+        training = False if training_at is None else arg(node, training_at, "training", False)
+        _convert(cv, node, arg(node, 1, "weight"), arg(node, 2, "bias"),
+                 arg(node, 3, "running_mean"), arg(node, 4, "running_var"), training,
+                 arg(node, eps_at, "eps", 1e-5))
+    return convert
 
 
 REFERENCES = {"scale_shift": evaluate}
 LIMITS = {"scale_shift": mac_limits}
 MATCHERS = {
-    "aten::batch_norm": convert_batch_norm,
-    "aten::_native_batch_norm_legit_no_training": convert_no_training,
-    "aten::native_batch_norm": convert_native,
+    # (x, w, b, mean, var, training, momentum, eps, cudnn_enabled)
+    "aten::batch_norm": _matcher(5, 7),
+    # (x, w, b, mean, var, momentum, eps) -> (y, saved stats...)
+    "aten::_native_batch_norm_legit_no_training": _matcher(None, 6),
+    # (x, w, b, mean, var, training, momentum, eps) -> (y, saved stats...)
+    "aten::native_batch_norm": _matcher(5, 7),
 }

@@ -93,7 +93,8 @@ def pad_spatial(x: np.ndarray, pad: Sequence[int], fill: int) -> np.ndarray:
     return np.pad(x, widths, mode="constant", constant_values=fill)
 
 
-def windows(xp: np.ndarray, kernel, stride, dil, outs) -> Iterator[Tuple[Tuple[int, ...], np.ndarray]]:
+def windows(xp: np.ndarray, kernel, stride, dil,
+            outs) -> Iterator[Tuple[Tuple[int, ...], np.ndarray]]:
     """For each kernel offset k: (k, the padded input at ``os*stride + k*dil``), shaped
     [..., *outs] -- the strided slice every output position reads at that offset."""
     r = len(kernel)

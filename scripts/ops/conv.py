@@ -1,7 +1,8 @@
 """conv (Conv1d/Conv2d): inputs [x, w, b?], attrs stride, padding, dilation (one int per spatial
 dim) and groups; zero padding.
 
-    acc[n,o,os] = (b[o] << (Fx+Fw-Fb)) + sum_{ci < C/g, k} x_pad[n, grp*(C/g)+ci, os*s + k*d - p] * w[o, ci, k]
+    acc[n,o,os] = (b[o] << (Fx+Fw-Fb))
+                + sum_{ci < C/g, k} x_pad[n, grp*(C/g)+ci, os*s + k*d - p] * w[o, ci, k]
     y = saturate_y(round_{Fx+Fw-Fy}(acc))
 
 with the format rules and accumulator bound of linear for the reduction size (C/g) * prod(K).
@@ -54,7 +55,8 @@ def conv(x, w, b, fx: Format, fw: Format, fb: Optional[Format], fy: Format,
     for k, xs in windows(xp, kernel, stride, dilation, outs):
         wk = wg[(slice(None), slice(None), slice(None), *k)]  # [g, og, cg]
         # sum over ci: [..., g, cg, *outs] x [g, og, cg] -> [..., g, og, *outs]; exact in int64
-        acc += np.einsum("...gcs,goc->...gos", xs.reshape(*xs.shape[:-r], -1), wk).reshape(acc.shape)
+        flat = xs.reshape(*xs.shape[:-r], -1)
+        acc += np.einsum("...gcs,goc->...gos", flat, wk).reshape(acc.shape)
     acc = acc.reshape(*lead, o, *outs)
     if b is not None:
         acc = acc + (b << np.int64(fx.frac + fw.frac - fb.frac)).reshape(o, *([1] * r))

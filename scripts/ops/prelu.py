@@ -34,7 +34,8 @@ def prelu(x, slope, fx: Format, fa: Format, axis) -> np.ndarray:
 def evaluate(node, values, formats):
     x, a = inputs_of(node, (2,))
     same_formats("prelu", formats[x], formats[node["outputs"][0]])
-    return prelu(values[x], values[a], formats[x], formats[a], (node.get("attrs") or {}).get("axis"))
+    axis = (node.get("attrs") or {}).get("axis")
+    return prelu(values[x], values[a], formats[x], formats[a], axis)
 
 
 def convert_prelu(cv, node):

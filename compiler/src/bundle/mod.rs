@@ -33,6 +33,21 @@ pub struct Model {
     pub inputs: Vec<String>,
     pub outputs: Vec<String>,
     pub golden: Golden,
+    /// Per tensor, the float values the exporter saw on the example inputs (written with
+    /// `--calibrate`, `--precision` or `--formats`); informational, the compiler ignores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration: Option<BTreeMap<String, Calibration>>,
+}
+
+/// One tensor's float range on the example inputs and how many of its values saturate in its
+/// format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Calibration {
+    pub min: f64,
+    pub max: f64,
+    pub count: u64,
+    pub saturated: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
