@@ -43,28 +43,21 @@ const WORKING: &[(&str, &str)] = &[
     ("conv1d_kernel_eq_input", "1,2"),
     ("conv1d_pad0", "1,2"),
     ("conv1d_pad1", "1,2"),
+    ("conv1d_stride2", "1,2"),
+    ("conv1d_unbatched", "1,2"),
+    ("conv2d_1x1", "1,2"),
     ("dropout", "1,2,4"),
     ("dropout2d_after_conv", "1,2"),
     ("flatten_after_conv", "1,2"),
     ("flatten_after_pool", "1,2"),
     ("maxpool1d_pad0", "1,2"),
     ("maxpool1d_pad1", "1,2"),
+    ("maxpool2d_pad0", "1,2"),
+    ("maxpool2d_pad1", "1,2"),
 ];
 
 /// The cases not yet seen bit-exact, each with what it fails on.
 const PENDING: &[(&str, &str)] = &[
-    (
-        "conv1d_stride2",
-        "not yet run on the merged branches (the exporter and the compiler both handle its ops)",
-    ),
-    (
-        "conv1d_unbatched",
-        "not yet run on the merged branches (the exporter and the compiler both handle its ops)",
-    ),
-    (
-        "conv2d_1x1",
-        "not yet run on the merged branches (the exporter and the compiler both handle its ops)",
-    ),
     (
         "conv2d_depthwise",
         "not yet run on the merged branches (the exporter and the compiler both handle its ops)",
@@ -91,14 +84,6 @@ const PENDING: &[(&str, &str)] = &[
     ),
     (
         "conv2d_stride2",
-        "not yet run on the merged branches (the exporter and the compiler both handle its ops)",
-    ),
-    (
-        "maxpool2d_pad0",
-        "not yet run on the merged branches (the exporter and the compiler both handle its ops)",
-    ),
-    (
-        "maxpool2d_pad1",
         "not yet run on the merged branches (the exporter and the compiler both handle its ops)",
     ),
     (
