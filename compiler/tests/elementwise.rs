@@ -111,6 +111,14 @@ fn bad_attributes_and_parameters_are_named() {
             "format mismatch: table 't' is s8.8 but output 'y' is s2.14 (the table holds output values)",
         ),
         (
+            bundle("lut", json!({"lo": i64::MIN, "shift": 0, "above": "clamp"}), &[("t", &[8], Q8_8)], Q8_8),
+            "attribute 'lo' = -9223372036854775808 is beyond the largest supported constant magnitude 2147483647",
+        ),
+        (
+            bundle("threshold", json!({"threshold": 2147483648i64, "value": 0}), &[], Q8_8),
+            "attribute 'threshold' = 2147483648 is beyond the largest supported constant magnitude 2147483647",
+        ),
+        (
             bundle("lut", json!({"lo": 0, "shift": 0, "above": "wrap"}), &[("t", &[8], Q8_8)], Q8_8),
             "attribute 'above' is \"wrap\", expected \"clamp\" or \"identity\"",
         ),
