@@ -392,7 +392,6 @@ class Converter:
             raise _Unsupported(f"tensor name '{name}' is already taken")
         if own:
             self.tensor_of[node] = name
-            self.producers[node] = None
         self.role[name] = "activation"
         self.shape[name] = _shape(node) if shape is None else list(shape)
         self.activation_order.append(name)

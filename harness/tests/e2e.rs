@@ -19,6 +19,9 @@ const EXAMPLE_CYCLES: &[(&str, u64)] = &[
     ("matmul", 35204),
     ("matmul4", 692),
     ("digits_mlp", 22448),
+    ("digits_cnn", 290116),
+    ("lenet5", 2792536),
+    ("residual_cnn", 879620),
 ];
 
 #[test]

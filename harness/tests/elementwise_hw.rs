@@ -11,7 +11,7 @@
 mod common;
 
 use common::{BundleSpec, Fmt, Q8_8};
-use mlcalyx_compiler::Bundle;
+use mlcalyx_compiler::{Artifacts, Bundle, Manifest};
 use mlcalyx_harness::{run_bundle, RunSettings};
 use mlcalyx_sim::Verilator;
 use serde_json::json;
@@ -23,7 +23,8 @@ const S4_12: Fmt = Fmt::new(16, 12);
 /// s12.4.
 const S12_4: Fmt = Fmt::new(16, 4);
 
-/// Runs `spec` at banking 1, 2 and 4; every run must be bit-exact against the literal goldens.
+/// Runs `spec` at banking 1, 2 and 4; every run must be bit-exact against the literal goldens,
+/// and every core lint clean (`verilator --lint-only -Wall`).
 /// Returns `(cycles, multipliers)` per factor.
 fn run_factors(spec: &BundleSpec) -> Vec<(u64, u64)> {
     let tmp = tempfile::tempdir().unwrap();
@@ -43,6 +44,14 @@ fn run_factors(spec: &BundleSpec) -> Vec<(u64, u64)> {
                 "{} at {factor}: {r:#?}",
                 spec.name
             );
+            // The new primitives and the replicated ROMs lint clean, like every example.
+            let manifest: Manifest = serde_json::from_str(
+                &std::fs::read_to_string(work.join(Artifacts::MANIFEST)).unwrap(),
+            )
+            .unwrap();
+            verilator
+                .lint(&work.join(Artifacts::VERILOG), &manifest.top.module)
+                .unwrap_or_else(|e| panic!("{} at {factor}: {e}", spec.name));
             (
                 r.cycles.expect("a run has cycles"),
                 r.multipliers.expect("a run counts multipliers"),

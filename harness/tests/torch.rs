@@ -179,6 +179,11 @@ fn residual_block_ending_in_an_add() {
 }
 
 #[test]
+fn cnn_with_batch_norm_depthwise_residual_and_padded_pools() {
+    run_test_model("bn_cnn");
+}
+
+#[test]
 fn deeper_mlp_with_a_layer_without_bias() {
     run_test_model("deep_mlp");
 }

@@ -16,6 +16,7 @@
 //! | `acc = max(acc, ..)`, `acc += a + ..` | sign-extend, `mlc_max` / adder tree          | 1      |
 //! | `y = requant(acc)`   | (`mlc_const_mult` by the scale), `mlc_requant`, write        | 1      |
 //! | `y = op(args)`       | read, `mlc_relu` / `mlc_sat_add`, write                      | 1      |
+//! | `y = op[params](..)` | ops with parameters: `emit/elementwise.rs`                   | 1 or 4 |
 //!
 //! Addresses are the affine offsets of the loop IR, built from counters with `mlc_const_mult` and
 //! `std_add` (all index arithmetic in one width, sliced to each memory's address width).

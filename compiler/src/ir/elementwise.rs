@@ -304,9 +304,14 @@ impl NodeCtx<'_> {
                 if nullable { " or null" } else { "" }
             )));
         };
+        if c.unsigned_abs() > MAX_CONSTANT.unsigned_abs() {
+            return Err(self.error(format!(
+                "attribute '{name}' = {c} is beyond the largest supported constant magnitude {MAX_CONSTANT}"
+            )));
+        }
         let in_range = (format.min_raw()..=format.max_raw()).contains(&c);
         let comparison_only = matches!(name, "lo" | "threshold");
-        if c.abs() > MAX_CONSTANT || (!in_range && !comparison_only) {
+        if !in_range && !comparison_only {
             return Err(self.error(format!(
                 "attribute '{name}' = {c} is outside the format {format} ({}..={})",
                 format.min_raw(),

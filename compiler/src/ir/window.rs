@@ -96,6 +96,22 @@ impl NodeCtx<'_> {
         }
     }
 
+    /// An optional attribute that must be an integer >= 1.
+    fn positive(&self, key: &str) -> Result<Option<usize>> {
+        let Some(v) = self.node.attrs.get(key) else {
+            return Ok(None);
+        };
+        v.as_u64()
+            .and_then(|g| usize::try_from(g).ok())
+            .filter(|&g| g >= 1)
+            .map(Some)
+            .ok_or_else(|| {
+                self.error(format!(
+                    "attribute '{key}' is {v}, expected an integer >= 1"
+                ))
+            })
+    }
+
     fn window(&self, kernel: Vec<usize>, with_dilation: bool) -> Result<Window> {
         let r = kernel.len();
         let window = Window {
@@ -195,19 +211,8 @@ impl NodeCtx<'_> {
         let window = self.window(ws[2..].to_vec(), true)?;
         let (lead, c, s) = self.spatial(&t[x], r)?;
         let o = ws[0];
-        let groups = match self.node.attrs.get("groups") {
-            None => 1,
-            Some(v) => v
-                .as_u64()
-                .and_then(|g| usize::try_from(g).ok())
-                .filter(|&g| g >= 1)
-                .ok_or_else(|| {
-                    self.error(format!(
-                        "attribute 'groups' is {v}, expected an integer >= 1"
-                    ))
-                })?,
-        };
-        if c % groups != 0 || o % groups != 0 {
+        let groups = self.positive("groups")?.unwrap_or(1);
+        if !c.is_multiple_of(groups) || !o.is_multiple_of(groups) {
             return Err(self.error(format!(
                 "groups = {groups} must divide the {c} input and {o} output channels"
             )));
@@ -283,18 +288,7 @@ impl NodeCtx<'_> {
             }
             PoolReduce::Max
         } else {
-            let divisor = match self.node.attrs.get("divisor") {
-                None => window.size(),
-                Some(v) => v
-                    .as_u64()
-                    .and_then(|d| usize::try_from(d).ok())
-                    .filter(|&d| d >= 1)
-                    .ok_or_else(|| {
-                        self.error(format!(
-                            "attribute 'divisor' is {v}, expected an integer >= 1"
-                        ))
-                    })?,
-            };
+            let divisor = self.positive("divisor")?.unwrap_or(window.size());
             if fy.frac > fx.frac + RECIPROCAL_FRAC {
                 return Err(self.error(format!(
                     "output format {fy} has more than {RECIPROCAL_FRAC} fractional bits beyond the input's {fx}"

@@ -22,8 +22,8 @@
 //! After: `x` cyclic dim 1 by 4 (banks of 4, 3, 3, 3), `fc.weight` cyclic dim 0 by 4 (rows 8, 7, 7, 7)
 //! and dim 1 by 4 (16 banks), `y` cyclic dim 1 by 4 (8, 7, 7, 7).
 
-use super::lower_conv::ConvLayouts;
-use crate::banking::{BankingConfig, DimBanking, Layout, Scheme};
+use super::lower_conv::{self, ConvLayouts};
+use crate::banking::{BankingConfig, Layout};
 use crate::bundle::Role;
 use crate::error::{Error, Result};
 use crate::ir::graph::{Graph, OpKind, TensorId};
@@ -72,16 +72,8 @@ pub fn choose_layouts(
     let mut act_dim: Vec<Option<usize>> = vec![None; n];
     let mut params: Vec<Option<Layout>> = vec![None; n];
     let cyclic = |t: TensorId, dims: &[usize]| {
-        let shape = &graph.tensors[t].shape;
-        let banked = dims
-            .iter()
-            .map(|&dim| DimBanking {
-                dim,
-                scheme: Scheme::Cyclic,
-                factor: factor.min(shape[dim]),
-            })
-            .collect();
-        Layout::new(shape, banked).map_err(|m| Error::tensor(&graph.tensors[t].name, m))
+        let t = &graph.tensors[t];
+        lower_conv::cyclic(&t.name, &t.shape, dims, factor)
     };
     for op in &graph.ops {
         let mut activations = |ts: &[TensorId], dim: Option<usize>| -> Result<()> {

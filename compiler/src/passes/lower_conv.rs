@@ -48,7 +48,7 @@ pub struct ConvLayouts {
 }
 
 /// `shape` cyclic by `min(factor, extent)` on each of `dims`.
-fn cyclic(name: &str, shape: &[usize], dims: &[usize], factor: usize) -> Result<Layout> {
+pub(super) fn cyclic(name: &str, shape: &[usize], dims: &[usize], factor: usize) -> Result<Layout> {
     let banked = dims
         .iter()
         .map(|&dim| DimBanking {
@@ -92,6 +92,18 @@ impl ConvLayouts {
 /// The channel dimension of a tensor read by a window of `r` spatial dims.
 fn channel_dim(x: &TensorInfo, r: usize) -> usize {
     x.shape.len() - r - 1
+}
+
+/// Loops over the leading dims `x` and `y` share (indexed alike in both).
+fn shared_dims(extents: &[usize], x: TensorId, y: TensorId) -> Vec<LoopDim> {
+    extents
+        .iter()
+        .enumerate()
+        .map(|(d, &extent)| LoopDim {
+            extent,
+            uses: vec![(x, d), (y, d)],
+        })
+        .collect()
 }
 
 /// `sum(coefficient * index)` over the dimensions of extent > 1, keeping the bank information
@@ -231,14 +243,7 @@ impl Lowering {
         let bias = bias.map(|b| (b, product_frac - t[b].format.frac));
         let shift = product_frac - t[y].format.frac;
         let (lead, spatial) = (&t[y].shape[..cd], t[y].shape[cd + 1..].to_vec());
-        let mut out_dims: Vec<LoopDim> = lead
-            .iter()
-            .enumerate()
-            .map(|(d, &extent)| LoopDim {
-                extent,
-                uses: vec![(x, d), (y, d)],
-            })
-            .collect();
+        let mut out_dims = shared_dims(lead, x, y);
         let mut channel_uses = vec![(y, cd), (weight, 0)];
         channel_uses.extend(bias.map(|(b, _)| (b, 0)));
         let depthwise = og == 1 && cg == 1;
@@ -331,19 +336,8 @@ impl Lowering {
                 all.iter().map(|k| Ok(par(macs(me, &[k])?))).collect()
             };
             stmts.extend(me.expand(&red_dims, &mut Vec::new(), &mut reduce)?);
-            let stores = combos
-                .iter()
-                .enumerate()
-                .map(|(j, c)| {
-                    Ok(Stmt::Requant {
-                        dst: me.access(y, &out_index(c).0)?,
-                        acc: Acc(j),
-                        shift,
-                        scale: None,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            stmts.push(par(stores));
+            let ys: Vec<Vec<DimIndex>> = combos.iter().map(|c| out_index(c).0).collect();
+            stmts.push(me.requants(y, &ys, shift, None)?);
             Ok(stmts)
         };
         self.expand(&out_dims, &mut Vec::new(), &mut body)
@@ -376,14 +370,7 @@ impl Lowering {
         let y = self.output_in(y, wy)?;
         self.next_var = 0;
         let shape = self.tensors[y].shape.clone();
-        let mut out_dims: Vec<LoopDim> = shape[..=cd]
-            .iter()
-            .enumerate()
-            .map(|(d, &extent)| LoopDim {
-                extent,
-                uses: vec![(x, d), (y, d)],
-            })
-            .collect();
+        let mut out_dims = shared_dims(&shape[..=cd], x, y);
         out_dims.extend(
             shape[cd + 1..]
                 .iter()
@@ -432,19 +419,7 @@ impl Lowering {
                 Ok(vec![par(reads)])
             };
             stmts.extend(me.expand(&red_dims, &mut Vec::new(), &mut step)?);
-            let stores = combos
-                .iter()
-                .enumerate()
-                .map(|(j, c)| {
-                    Ok(Stmt::Requant {
-                        dst: me.access(y, c)?,
-                        acc: Acc(j),
-                        shift,
-                        scale,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            stmts.push(par(stores));
+            stmts.push(me.requants(y, &combos, shift, scale)?);
             Ok(stmts)
         };
         self.expand(&out_dims, &mut Vec::new(), &mut body)

@@ -289,22 +289,33 @@ impl Lowering {
                     .collect()
             };
             stmts.extend(me.expand(&k_dim, &mut Vec::new(), &mut reduce)?);
-            let stores = combos
-                .iter()
-                .enumerate()
-                .map(|(j, c)| {
-                    Ok(Stmt::Requant {
-                        dst: me.access(y, c)?,
-                        acc: Acc(j),
-                        shift,
-                        scale: None,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()?;
-            stmts.push(par(stores));
+            stmts.push(me.requants(y, &combos, shift, None)?);
             Ok(stmts)
         };
         self.expand(&out_dims, &mut Vec::new(), &mut body)
+    }
+
+    /// Output copy `j` stores accumulator `j` into `y` at `indices[j]`, all in one step.
+    pub(super) fn requants(
+        &self,
+        y: TensorId,
+        indices: &[Vec<DimIndex>],
+        shift: u32,
+        scale: Option<u64>,
+    ) -> Result<Stmt> {
+        let stores = indices
+            .iter()
+            .enumerate()
+            .map(|(j, c)| {
+                Ok(Stmt::Requant {
+                    dst: self.access(y, c)?,
+                    acc: Acc(j),
+                    shift,
+                    scale,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(par(stores))
     }
 
     pub(super) fn map(&mut self, op: MapOp, args: &[TensorId], y: TensorId) -> Result<Vec<Stmt>> {

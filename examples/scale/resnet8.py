@@ -1,12 +1,18 @@
 """ResNet-8 of the MLPerf Tiny image classification benchmark (CIFAR-10, 3x32x32), in PyTorch:
 a 3x3 stem of 16 channels, three residual stacks of 16, 32 and 64 channels (the last two with
 stride 2 and a 1x1 shortcut convolution), global average pooling and a 10-way linear layer.
-About 12.5 M multiply-accumulates: the scale example. Padding is symmetric (1), where Keras'
-'same' pads stride-2 convolutions on one side only; the output is the logits (no softmax)."""
+About 12.5 M multiply-accumulates: the scale example, kept in examples/scale/ so that the
+example tests (every examples/*.bundle at banking 1) do not simulate its 10^8 cycles each run.
+Padding is symmetric (1), where Keras' 'same' pads stride-2 convolutions on one side only; the
+output is the logits (no softmax)."""
+import os
+import sys
+
 import torch
 import torch.nn as nn
 
-from residual_cnn import randomize_batch_norms
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from residual_cnn import randomize_batch_norms  # noqa: E402  (examples/residual_cnn.py)
 
 
 class Stack(nn.Module):
