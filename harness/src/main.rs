@@ -89,6 +89,10 @@ enum Command {
         /// Print the merged rows as one JSON array.
         #[arg(long)]
         json: bool,
+        /// Draw the merged rows' cycles and latency against DSPs and LUTs into an SVG file (rows
+        /// of `run --fpga`: a sweep's factors measured as separate tasks make one plot).
+        #[arg(long, value_name = "FILE.svg")]
+        plot: Option<PathBuf>,
     },
     /// Compile a bundle into OUT: model.sv (the deployable core), manifest.json, model.futil,
     /// roms.sv, loops.txt.
@@ -381,10 +385,7 @@ fn real_main() -> Result<bool> {
                     })
                 })
                 .collect();
-            if let Some(svg) = plot {
-                mlcalyx_harness::plot::plot(&results, &svg)?;
-                eprintln!("mlcalyx: plot written to {}", svg.display());
-            }
+            write_plot(&results, plot.as_deref())?;
             print_rows(&results, json)
         }
         Command::Fuzz(args) => {
@@ -397,8 +398,21 @@ fn real_main() -> Result<bool> {
             }
             Ok(report.passed())
         }
-        Command::Merge { files, json } => print_rows(&merge::read_rows(&files)?, json),
+        Command::Merge { files, json, plot } => {
+            let rows = merge::read_rows(&files)?;
+            write_plot(&rows, plot.as_deref())?;
+            print_rows(&rows, json)
+        }
     }
+}
+
+/// Writes the `--plot` SVG of `rows` when one was asked for.
+fn write_plot(rows: &[RunResult], svg: Option<&Path>) -> Result<()> {
+    if let Some(svg) = svg {
+        mlcalyx_harness::plot::plot(rows, svg)?;
+        eprintln!("mlcalyx: plot written to {}", svg.display());
+    }
+    Ok(())
 }
 
 /// `--fpga DEVICE`: the device and the tools (checked before any work starts).

@@ -345,6 +345,29 @@ fn cli_fpga_rows_carry_resources_fmax_latency_and_a_plot() {
     ] {
         assert!(plot.contains(label), "{label} missing from the plot");
     }
+
+    // The factors of a sweep run as separate tasks make the same plot through `merge`.
+    let parts: Vec<std::path::PathBuf> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, row)| {
+            let part = dir.path().join(format!("rows{i}.json"));
+            std::fs::write(&part, serde_json::to_string(&[row]).unwrap()).unwrap();
+            part
+        })
+        .collect();
+    let merged = dir.path().join("merged.svg");
+    let args: [&std::ffi::OsStr; 5] = [
+        "merge".as_ref(),
+        parts[0].as_os_str(),
+        parts[1].as_os_str(),
+        "--plot".as_ref(),
+        merged.as_os_str(),
+    ];
+    let out = run_cli(dir.path(), args);
+    assert!(out.status.success(), "{}", describe(&out));
+    let merged = std::fs::read_to_string(&merged).expect("merge wrote the plot");
+    assert!(merged.contains("b=1") && merged.contains("b=2"), "{merged}");
 }
 
 #[test]
