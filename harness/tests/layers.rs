@@ -4,8 +4,8 @@
 //! activation; flatten after conv; dropout; softmax), each run through the command line as a
 //! user would, `mlcalyx run FILE --banking ... --json`, and required bit-exact at every factor.
 //!
-//! `scripts/layer_suite.py` prints the live status of every case (the error of those listed in
-//! [`PENDING`]). Needs the `.venv` of scripts/setup.sh; `MLCALYX_SKIP_TORCH_TESTS=1` skips it.
+//! `scripts/layer_suite.py` prints the live status of every case (cycles, or the error a case
+//! fails on). Needs the `.venv` of scripts/setup.sh; `MLCALYX_SKIP_TORCH_TESTS=1` skips it.
 
 mod common;
 
@@ -64,9 +64,6 @@ const WORKING: &[(&str, &str)] = &[
     ("softmax_output", "1,2"),
 ];
 
-/// The cases not yet seen bit-exact, each with what it fails on (none today).
-const PENDING: &[(&str, &str)] = &[];
-
 fn layers_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layers")
 }
@@ -80,15 +77,11 @@ fn every_layer_case_is_listed_once() {
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
     files.sort();
-    let mut listed: Vec<String> = WORKING
-        .iter()
-        .chain(PENDING)
-        .map(|(n, _)| n.to_string())
-        .collect();
+    let mut listed: Vec<String> = WORKING.iter().map(|(n, _)| n.to_string()).collect();
     listed.sort();
     assert_eq!(
         files, listed,
-        "tests/layers/*.py and WORKING + PENDING must name the same cases, each once"
+        "tests/layers/*.py and WORKING must name the same cases, each once"
     );
 }
 
